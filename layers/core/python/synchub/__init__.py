@@ -1,0 +1,1 @@
+"""SyncHub: keeps an online store, a CRM and an ERP in step."""

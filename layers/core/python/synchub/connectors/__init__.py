@@ -1,0 +1,1 @@
+"""One package per vendor: its HTTP client, webhook verification and parsing, and its mapping."""

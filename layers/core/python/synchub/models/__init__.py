@@ -1,0 +1,13 @@
+"""Canonical models shared by every flow and connector; they import nothing else of ours."""
+from synchub.models.crm import Deal, UpsertOutcome
+from synchub.models.customer import Address, Customer, normalise_email, normalise_phone
+from synchub.models.envelope import DETAIL_SOURCE, EventEnvelope
+from synchub.models.inventory import StockLevel, StockUpdate, StockUpdateResult, StoreStock
+from synchub.models.money import Money
+from synchub.models.order import FinancialStatus, FulfillmentStatus, Order, OrderLine, ShippingLine
+
+__all__ = [
+    "Address", "Customer", "Deal", "DETAIL_SOURCE", "EventEnvelope", "FinancialStatus",
+    "FulfillmentStatus", "Money", "Order", "OrderLine", "ShippingLine", "StockLevel", "StockUpdate",
+    "StockUpdateResult", "StoreStock", "UpsertOutcome", "normalise_email", "normalise_phone",
+]

@@ -1,0 +1,107 @@
+"""Order and OrderLine: what a shopper bought, in the store's currency."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from synchub.models.customer import Address, Customer
+from synchub.models.money import Money
+
+
+class FinancialStatus(StrEnum):
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+
+
+class FulfillmentStatus(StrEnum):
+    UNFULFILLED = "unfulfilled"
+    PARTIAL = "partial"
+    FULFILLED = "fulfilled"
+
+
+class OrderLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source_line_id: str
+    sku: str | None
+    title: str
+    quantity: int = Field(gt=0)
+    unit_price: Money
+    discount: Money  # total discount allocated to this line (all units)
+    tax: Money  # total tax on this line (all units)
+
+    @field_validator("source_line_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @property
+    def net_total(self) -> Money:
+        """Line amount after discount, before tax."""
+        return Money(amount=self.unit_price.amount * self.quantity - self.discount.amount,
+                     currency=self.unit_price.currency)
+
+
+class ShippingLine(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str | None
+    title: str
+    price: Money
+    discount: Money
+    tax: Money
+
+
+class Order(BaseModel):
+    """A store order. `reference` is what people see ("#1001"); ERP and CRM keep `store_reference`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    store: str
+    source_id: str
+    reference: str
+    email: str | None = None
+    customer: Customer | None = None
+    currency: str
+    lines: tuple[OrderLine, ...]
+    shipping_lines: tuple[ShippingLine, ...] = ()
+    discount_codes: tuple[str, ...] = ()
+    subtotal: Money
+    total_discount: Money
+    total_tax: Money
+    total_shipping: Money
+    total: Money
+    taxes_included: bool = False
+    financial_status: FinancialStatus = FinancialStatus.PENDING
+    fulfillment_status: FulfillmentStatus = FulfillmentStatus.UNFULFILLED
+    cancelled_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    test: bool = False
+
+    @field_validator("source_id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancelled_at is not None
+
+    @property
+    def store_reference(self) -> str:
+        """The key other systems hold for this order: unique across stores and stable."""
+        return f"{self.store}:{self.source_id}"
+
+    @property
+    def skus(self) -> list[str]:
+        return [line.sku for line in self.lines if line.sku]

@@ -1,0 +1,117 @@
+"""The ports flows depend on. Connectors and the state layer implement them; flows import only these.
+
+Every write method is safe to repeat: an upsert by an external id, or a search by our reference
+before a create. That is what turns at-least-once delivery into exactly-once effect.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from synchub.models import (
+    Customer, Deal, EventEnvelope, Order, StockLevel, StockUpdate, StockUpdateResult, StoreStock, UpsertOutcome,
+)
+
+
+class SalesOrderRef(BaseModel):
+    """An ERP sales order as the flows see it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    number: str | None = None
+    state: str
+    reference: str
+    total: str | None = None
+
+
+class StockChanges(BaseModel):
+    """Stock levels changed since a watermark, and the watermark to store once they are published."""
+
+    model_config = ConfigDict(frozen=True)
+
+    levels: tuple[StockLevel, ...]
+    watermark: str
+
+
+class Erp(Protocol):
+    def upsert_customer(self, customer: Customer, *, reference: str) -> str:
+        """Create or update the ERP customer known by `reference`; returns the ERP id."""
+
+    def find_sales_order(self, reference: str) -> SalesOrderRef | None:
+        """The sales order carrying our store reference, if one exists (the crash-safe check)."""
+
+    def resolve_products(self, skus: Sequence[str]) -> dict[str, str]:
+        """ERP product id per SKU; SKUs the ERP does not know are absent."""
+
+    def create_sales_order(self, order: Order, *, customer_id: str, products: dict[str, str]) -> SalesOrderRef:
+        """Create and confirm the sales order (stock reserved), referenced by order.store_reference."""
+
+    def update_sales_order(self, sale: SalesOrderRef, order: Order, *, products: dict[str, str]) -> SalesOrderRef:
+        """Bring an existing sales order in line with a newer version of the store order."""
+
+    def cancel_sales_order(self, sale: SalesOrderRef) -> SalesOrderRef:
+        """Cancel; repeating it on a cancelled order is a no-op."""
+
+    def stock_changes(self, since: str | None, warehouses: Sequence[str]) -> StockChanges:
+        """Stock of every SKU whose stock moved after `since` (None: all), with the next watermark."""
+
+    def iter_stock(self, warehouses: Sequence[str], page_size: int = 1000) -> Iterator[list[StockLevel]]:
+        """All stock, page by page, ordered by SKU."""
+
+
+class Crm(Protocol):
+    def upsert_contacts(self, customers: Sequence[Customer]) -> list[UpsertOutcome]:
+        """Upsert by e-mail, in batches the vendor allows; one outcome per customer, keyed by e-mail."""
+
+    def upsert_deal(self, deal: Deal, *, contact_id: str | None) -> str:
+        """Create or update the deal known by deal.reference, associated to the contact; returns its id."""
+
+
+class Storefront(Protocol):
+    def set_available(self, updates: Sequence[StockUpdate], *, idempotency_key: str) -> list[StockUpdateResult]:
+        """Set available quantities (compare-and-swap where `expected` is given)."""
+
+    def read_inventory(self) -> Iterator[StoreStock]:
+        """Every SKU's available quantity per location, from a bulk export."""
+
+    def read_available(self, skus: Sequence[str]) -> list[StoreStock]:
+        """Current available quantities for a few SKUs (the re-read after a stale compare-and-swap)."""
+
+
+class Mapping(BaseModel):
+    """What SyncHub knows about one entity across systems."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entity: str
+    key: str  # canonical key, e.g. the order's store_reference
+    ids: dict[str, str] = {}  # system -> id
+    version: datetime | None = None  # source updated_at last applied
+    written: dict[str, str] = {}  # system -> hash of what SyncHub last wrote there
+
+
+class MappingStore(Protocol):
+    def get(self, entity: str, key: str) -> Mapping | None: ...
+
+    def find(self, entity: str, system: str, system_id: str) -> Mapping | None:
+        """Look a mapping up from any side."""
+
+    def link(self, entity: str, key: str, system: str, system_id: str) -> None: ...
+
+    def claim_version(self, entity: str, key: str, version: datetime) -> bool:
+        """Record `version` as applied if it is newer than the one stored; False when stale."""
+
+    def remember_written(self, entity: str, key: str, system: str, content_hash: str) -> None: ...
+
+    def get_watermark(self, source: str) -> str | None: ...
+
+    def set_watermark(self, source: str, value: str) -> None: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, envelopes: Iterable[EventEnvelope]) -> None:
+        """Put every envelope on the bus or raise; a partial failure is a failure."""

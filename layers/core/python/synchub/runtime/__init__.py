@@ -1,0 +1,1 @@
+"""Run-time plumbing: settings, secrets, observability and wiring of ports to connectors."""
