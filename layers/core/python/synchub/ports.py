@@ -115,3 +115,37 @@ class MappingStore(Protocol):
 class EventPublisher(Protocol):
     def publish(self, envelopes: Iterable[EventEnvelope]) -> None:
         """Put every envelope on the bus or raise; a partial failure is a failure."""
+
+
+class WebhookDecision(BaseModel):
+    """What ingest does with one verified delivery.
+
+    kind: "event" (publish `envelope`), "ping" (answer 200, nothing else), "unusable" (signed but
+    cannot be used: park it with `reason`), "ignored" (a topic this platform sends that we do not map).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    envelope: EventEnvelope | None = None
+    reason: str | None = None
+    topic: str | None = None  # the vendor's own topic, for counting
+
+
+class WebhookDecoder(Protocol):
+    """Vendor webhook handling for one platform; implemented in connectors/<vendor>/webhooks.py."""
+
+    def is_unsigned_ping(self, headers: dict[str, str], raw_body: bytes) -> bool: ...
+
+    def verify(self, headers: dict[str, str], raw_body: bytes, secret: str) -> bool:
+        """Constant-time check of the signature over the raw bytes, before any parsing."""
+
+    def decode(self, store_id: str, headers: dict[str, str], raw_body: bytes) -> WebhookDecision: ...
+
+
+class StorePayloads(Protocol):
+    """Turns a store's vendor payload (carried in the envelope) into canonical models."""
+
+    def order(self, store_id: str, payload: dict) -> Order: ...
+
+    def customer(self, payload: dict) -> Customer: ...

@@ -1,0 +1,1 @@
+"""Sandbox vendor APIs for local mode and tests, following the vendors documented contracts."""
