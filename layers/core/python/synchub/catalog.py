@@ -5,6 +5,7 @@ functions and schedules on a laptop are the ones in AWS.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -73,5 +74,6 @@ def flows_for_topic(topic: str) -> list[FlowSpec]:
     return [flow for flow in FLOWS if topic in flow.topics]
 
 
-def handled_topics() -> set[str]:
-    return {topic for flow in FLOWS for topic in flow.topics}
+def handled_topics(enabled: Callable[[str], bool] | None = None) -> set[str]:
+    """Topics some (enabled) flow subscribes to; anything else is acknowledged and skipped at ingest."""
+    return {topic for flow in FLOWS if enabled is None or enabled(flow.name) for topic in flow.topics}

@@ -90,7 +90,7 @@ class Mapping(BaseModel):
     entity: str
     key: str  # canonical key, e.g. the order's store_reference
     ids: dict[str, str] = {}  # system -> id
-    version: datetime | None = None  # source updated_at last applied
+    versions: dict[str, datetime] = {}  # scope (flow) -> source updated_at last applied
     written: dict[str, str] = {}  # system -> hash of what SyncHub last wrote there
 
 
@@ -102,8 +102,12 @@ class MappingStore(Protocol):
 
     def link(self, entity: str, key: str, system: str, system_id: str) -> None: ...
 
-    def claim_version(self, entity: str, key: str, version: datetime) -> bool:
-        """Record `version` as applied if it is newer than the one stored; False when stale."""
+    def claim_version(self, entity: str, key: str, version: datetime, *, scope: str = "default") -> bool:
+        """Record `version` as applied by `scope` (a flow) unless an older-than-stored one; False when stale.
+
+        Equal versions are allowed: re-applying the same version is harmless (writes are upserts) and a
+        retry after a failed apply must get through.
+        """
 
     def remember_written(self, entity: str, key: str, system: str, content_hash: str) -> None: ...
 
@@ -143,9 +147,45 @@ class WebhookDecoder(Protocol):
     def decode(self, store_id: str, headers: dict[str, str], raw_body: bytes) -> WebhookDecision: ...
 
 
+class PartnerEventDecoder(Protocol):
+    """Platforms that also deliver through an EventBridge partner source (Shopify)."""
+
+    def decode_eventbridge(self, store_id: str, event: dict) -> WebhookDecision: ...
+
+
 class StorePayloads(Protocol):
     """Turns a store's vendor payload (carried in the envelope) into canonical models."""
 
     def order(self, store_id: str, payload: dict) -> Order: ...
 
     def customer(self, payload: dict) -> Customer: ...
+
+
+class DeadLetters(Protocol):
+    """A flow's DLQ: where a message that cannot succeed is parked with its reason."""
+
+    def park(self, body: str, reason: str, detail: dict | None = None) -> None: ...
+
+
+class DriftItem(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    store: str
+    sku: str
+    location_id: str
+    before: int  # the store's available quantity when read
+    after: int  # the ERP's sellable quantity the store should show
+    status: str = "drifted"  # drifted | fixed | failed:<reason> | dry_run
+
+
+class ReconcileReports(Protocol):
+    """Where a reconciliation run's summary and drifted SKUs are kept for operators."""
+
+    def start_run(self, run_id: str, *, store: str, checked: int, drifted: int, chunks: int,
+                  not_in_store: int, dry_run: bool) -> None: ...
+
+    def record_drift(self, run_id: str, items: Sequence[DriftItem]) -> None: ...
+
+    def record_chunk(self, run_id: str, store: str, fixed: Sequence[DriftItem], failed: Sequence[DriftItem]) -> None: ...
+
+    def summary(self, run_id: str) -> dict: ...

@@ -94,7 +94,7 @@ class IngestSettings(_Strict):
 
 class InventorySettings(_Strict):
     safety_buffer: int = Field(default=0, ge=0)
-    reconcile_chunk_size: int = Field(default=2500, ge=1, le=25000)
+    reconcile_chunk_size: int = Field(default=1000, ge=1, le=2500)  # drift items per chunk event (<256 KB)
     dry_run: bool = False
 
 
@@ -126,6 +126,12 @@ class DeploymentConfig(_Strict):
 
     def store(self, store_id: str) -> StoreConfig | None:
         return next((store for store in self.stores if store.id == store_id), None)
+
+    def store_by_domain(self, domain: str) -> StoreConfig | None:
+        wanted = domain.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
+        return next((store for store in self.stores
+                     if store.domain.lower().removeprefix("https://").removeprefix("http://").rstrip("/") == wanted),
+                    None)
 
     def flow(self, name: str) -> FlowSettings:
         return self.flows.get(name, FlowSettings())

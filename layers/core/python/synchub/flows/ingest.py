@@ -1,0 +1,96 @@
+"""Ingest: verify a store webhook, normalise it to the canonical envelope, put it on the bus.
+
+Answers fast and never loses a delivery: 401 forged (nothing published), 404 unknown store, 413 too
+large, 200 for pings, unhandled topics (skipped) and signed-but-unusable bodies (parked with their
+reason), 5xx only when the event could not be stored durably, so the store retries.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from synchub.ports import DeadLetters, EventPublisher, PartnerEventDecoder, WebhookDecision, WebhookDecoder
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    store_id: str
+    platform: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    status: int
+    outcome: str  # accepted | ping | skipped | parked | rejected | unknown_store | too_large | unavailable
+    reason: str | None = None
+    event_id: str | None = None
+
+
+def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, store_platform: str | None,
+                   secret: Callable[[], str], publisher: EventPublisher, parking: DeadLetters,
+                   handled_topics: Collection[str], max_body_bytes: int) -> IngestResult:
+    if store_platform is None or decoder is None or store_platform != request.platform:
+        return IngestResult(404, "unknown_store", "no such store and platform")
+    if len(request.body) > max_body_bytes:
+        return IngestResult(413, "too_large", f"body over {max_body_bytes} bytes")
+    if decoder.is_unsigned_ping(request.headers, request.body):
+        return IngestResult(200, "ping")
+    if not decoder.verify(request.headers, request.body, secret()):
+        return IngestResult(401, "rejected", "invalid signature")
+
+    decision: WebhookDecision = decoder.decode(request.store_id, request.headers, request.body)
+    if decision.kind == "unusable" or (decision.kind == "event" and decision.envelope is None):
+        return _park(_parked_record(request), parking, decision.reason or "unusable")
+    return _publish(decision, publisher, handled_topics)
+
+
+def accept_partner_event(event: dict, *, store_id: str | None, decoder: object | None, publisher: EventPublisher,
+                         parking: DeadLetters, handled_topics: Collection[str]) -> IngestResult:
+    """Shopify's EventBridge delivery: AWS authenticated the source, so there is no signature to check."""
+    if store_id is None or decoder is None or not hasattr(decoder, "decode_eventbridge"):
+        return _park(json.dumps(event, default=str), parking, "unknown_store")
+    partner: PartnerEventDecoder = decoder  # type: ignore[assignment]
+    decision = partner.decode_eventbridge(store_id, event)
+    if decision.kind == "unusable" or (decision.kind == "event" and decision.envelope is None):
+        return _park(json.dumps(event, default=str), parking, decision.reason or "unusable")
+    return _publish(decision, publisher, handled_topics)
+
+
+def _publish(decision: WebhookDecision, publisher: EventPublisher, handled_topics: Collection[str]) -> IngestResult:
+    if decision.kind != "event":
+        return IngestResult(200, "skipped", f"topic not handled: {decision.topic}")
+    envelope = decision.envelope
+    assert envelope is not None
+    if envelope.topic not in handled_topics:
+        return IngestResult(200, "skipped", f"topic not handled: {envelope.topic}", envelope.event_id)
+    try:
+        publisher.publish([envelope])
+    except Exception as error:  # the bus did not take it: make the store retry
+        return IngestResult(503, "unavailable", f"publish failed: {type(error).__name__}", envelope.event_id)
+    return IngestResult(200, "accepted", envelope.topic, envelope.event_id)
+
+
+def _parked_record(request: WebhookRequest) -> str:
+    return json.dumps({
+        "store": request.store_id,
+        "platform": request.platform,
+        "topic": _topic_header(request.headers),
+        "body_base64": base64.b64encode(request.body).decode("ascii"),
+    })
+
+
+def _park(record: str, parking: DeadLetters, reason: str) -> IngestResult:
+    try:
+        parking.park(record, reason)
+    except Exception as error:
+        return IngestResult(503, "unavailable", f"park failed: {type(error).__name__}")
+    return IngestResult(200, "parked", reason)
+
+
+def _topic_header(headers: dict[str, str]) -> str | None:
+    lowered = {name.lower(): value for name, value in headers.items()}
+    return lowered.get("x-shopify-topic") or lowered.get("x-wc-webhook-topic")

@@ -1,0 +1,91 @@
+"""Runs one flow over an SQS batch: idempotent per (flow, event), failures classified.
+
+- applied / skipped (duplicate, stale, echo, filtered): the record succeeds, its outcome is logged.
+- PermanentError or an unusable record: parked in the flow's DLQ with its reason; the record succeeds
+  so it is not retried in a loop; the PermanentFailure metric fires.
+- anything else (TransientError, throttling, outage, a crash): the record is reported as a batch
+  item failure and comes back after the visibility timeout, until maxReceiveCount moves it to the DLQ.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from pydantic import ValidationError
+
+from synchub.errors import PermanentError
+from synchub.flows.outcome import Outcome
+from synchub.models import EventEnvelope
+from synchub.ports import DeadLetters
+from synchub.runtime.bus import envelope_from_bus_event
+from synchub.runtime.observability import logger, metrics
+from synchub.state.idempotency import idempotency_config
+
+Apply = Callable[[EventEnvelope], Outcome]
+
+
+def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: Apply, dead_letters: DeadLetters,
+                   idempotency_store: Any) -> dict[str, Any]:
+    config = idempotency_config()
+    config.register_lambda_context(context)
+
+    @idempotent_function(data_keyword_argument="idempotency_key", config=config, persistence_store=idempotency_store)
+    def apply_once(idempotency_key: dict[str, str], envelope: EventEnvelope, ran: list[bool]) -> dict[str, Any]:
+        ran.append(True)
+        return apply(envelope).model_dump()
+
+    def record_handler(record: SQSRecord) -> None:
+        try:
+            envelope = envelope_from_bus_event(record.body)
+        except (ValueError, KeyError, TypeError, ValidationError) as error:
+            _park(dead_letters, flow, record.body, "invalid_envelope", {"error": type(error).__name__})
+            return
+        ran: list[bool] = []
+        try:
+            result = apply_once(idempotency_key={"flow": flow, "event_id": envelope.event_id}, envelope=envelope,
+                                ran=ran)
+        except PermanentError as error:
+            _park(dead_letters, flow, record.body, error.reason, {**error.detail, "event_id": envelope.event_id,
+                                                                   "message": str(error)})
+            return
+        except ValidationError as error:  # the vendor payload does not make a valid canonical record
+            _park(dead_letters, flow, record.body, "invalid_payload",
+                  {"event_id": envelope.event_id, "errors": error.error_count()})
+            return
+        outcome = Outcome.model_validate(result) if ran else Outcome.skipped("duplicate")
+        metrics.add_metric(name="EventApplied" if outcome.action == "applied" else "EventSkipped",
+                           unit=MetricUnit.Count, value=1)
+        logger.info("event handled", extra={"flow": flow, "event_id": envelope.event_id, "topic": envelope.topic,
+                                             "action": outcome.action, "reason": outcome.reason, "ids": outcome.ids})
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                    context=context)
+
+
+def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: dict[str, Any]) -> None:
+    dead_letters.park(body, reason, detail)
+    metrics.add_metric(name="PermanentFailure", unit=MetricUnit.Count, value=1)
+    logger.warning("event parked", extra={"flow": flow, "reason": reason, "event_id": detail.get("event_id")})
+
+
+def queue_flow_handler(flow: str, bind: Callable[[Any], Apply]) -> Callable[..., dict[str, Any]]:
+    """The Lambda handler of a queue-fed flow: Powertools logging, tracing and metrics around
+    run_queue_flow. `bind(wiring)` returns the flow function with its ports bound.
+    A test or local mode passes its own `wiring`; AWS gets the environment's default one."""
+    from synchub.runtime.observability import tracer
+    from synchub.runtime.wiring import Wiring
+
+    @logger.inject_lambda_context
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any, wiring: Wiring | None = None) -> dict[str, Any]:
+        wiring = wiring or Wiring.default()
+        return run_queue_flow(event, context, flow=flow, apply=bind(wiring), dead_letters=wiring.dead_letters,
+                              idempotency_store=wiring.idempotency)
+
+    return lambda_handler

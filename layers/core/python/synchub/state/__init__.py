@@ -1,0 +1,1 @@
+"""The only package that touches DynamoDB: mappings, versions, echo hashes, watermarks, idempotency."""
