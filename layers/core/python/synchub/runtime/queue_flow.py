@@ -56,13 +56,21 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
             _park(dead_letters, flow, record.body, "invalid_payload",
                   {"event_id": envelope.event_id, "errors": error.error_count()})
             return
+        except Exception as error:  # transient: the record goes back to the queue and is retried
+            metrics.add_metric(name="TransientFailure", unit=MetricUnit.Count, value=1)
+            logger.warning("event will be retried", extra={"flow": flow, "event_id": envelope.event_id,
+                                                           "error": type(error).__name__,
+                                                           "reason": getattr(error, "reason", None)})
+            raise
         outcome = Outcome.model_validate(result) if ran else Outcome.skipped("duplicate")
         metrics.add_metric(name="EventApplied" if outcome.action == "applied" else "EventSkipped",
                            unit=MetricUnit.Count, value=1)
         logger.info("event handled", extra={"flow": flow, "event_id": envelope.event_id, "topic": envelope.topic,
                                              "action": outcome.action, "reason": outcome.reason, "ids": outcome.ids})
 
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # A batch that fails entirely is reported like any other (every item returns to the queue), rather
+    # than raised, so the flow's response is always the partial-failure list the mapping expects.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor,
                                     context=context)
 

@@ -27,7 +27,8 @@ from synchub.state.reports import DynamoReconcileReports
 class Wiring:
     def __init__(self, *, settings_: Settings | None = None, config: DeploymentConfig | None = None,
                  dynamodb: Any = None, events: Any = None, sqs: Any = None,
-                 http_clients: dict[str, Any] | None = None) -> None:
+                 http_clients: dict[str, Any] | None = None, erp: Erp | None = None, crm: Crm | None = None,
+                 storefronts: dict[str, Storefront] | None = None) -> None:
         self.settings = settings_ or settings()
         self._config = config
         self._dynamodb = dynamodb
@@ -35,7 +36,12 @@ class Wiring:
         self._sqs = sqs
         # httpx.Client per connection ("erp", "crm", or a store id); tests and local mode inject transports
         self._http_clients = http_clients or {}
-        self._storefronts: dict[str, Storefront] = {}
+        self._storefronts: dict[str, Storefront] = dict(storefronts or {})
+        # Ports handed in directly (tests, local tools) win over the ones built from config.
+        if erp is not None:
+            self.__dict__["erp"] = erp
+        if crm is not None:
+            self.__dict__["crm"] = crm
 
     _default: Wiring | None = None
 
@@ -79,8 +85,8 @@ class Wiring:
 
     @cached_property
     def idempotency(self) -> Any:
-        client = self._dynamodb.meta.client if self._dynamodb is not None else None
-        return persistence_layer(self.settings.idempotency_table, boto3_client=client)
+        # A plain client: a resource's meta.client would serialise Powertools' typed attributes again.
+        return persistence_layer(self.settings.idempotency_table, boto3_client=boto3.client("dynamodb"))
 
     # Vendors ------------------------------------------------------------------------------------
     @cached_property
