@@ -1,0 +1,222 @@
+"""Shopify order and customer payloads (webhook / REST shape) to the canonical Order and Customer.
+
+Amounts are the shop-currency decimal strings (`price`, `total_price`, ...), never floats. A payload
+that cannot make a valid order raises InvalidPayload with the offending field, so it is parked.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pydantic import ValidationError
+
+from synchub.connectors.shopify.webhooks import parse_timestamp
+from synchub.errors import InvalidPayload
+from synchub.models import (
+    Address,
+    Customer,
+    FinancialStatus,
+    FulfillmentStatus,
+    Money,
+    Order,
+    OrderLine,
+    ShippingLine,
+    normalise_email,
+)
+
+logger = Logger(service="synchub")
+
+FINANCIAL: dict[str, FinancialStatus] = {
+    "pending": FinancialStatus.PENDING,
+    "authorized": FinancialStatus.AUTHORIZED,
+    "partially_paid": FinancialStatus.PARTIALLY_PAID,
+    "paid": FinancialStatus.PAID,
+    "partially_refunded": FinancialStatus.PARTIALLY_REFUNDED,
+    "refunded": FinancialStatus.REFUNDED,
+    "voided": FinancialStatus.VOIDED,
+    # An authorisation that lapsed took no money, like a voided one.
+    "expired": FinancialStatus.VOIDED,
+}
+
+FULFILLMENT: dict[str | None, FulfillmentStatus] = {
+    None: FulfillmentStatus.UNFULFILLED,
+    "unfulfilled": FulfillmentStatus.UNFULFILLED,
+    "partial": FulfillmentStatus.PARTIAL,
+    "fulfilled": FulfillmentStatus.FULFILLED,
+    # Shipped items came back to stock: nothing is out with the customer any more.
+    "restocked": FulfillmentStatus.UNFULFILLED,
+}
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    cleaned = str(value).strip()
+    return cleaned or None
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    if value is None or value == "":
+        return Decimal(0)
+    try:
+        # str() first: a float that slipped in is taken at its printed value, not its binary one.
+        return Decimal(str(value))
+    except InvalidOperation as error:
+        raise InvalidPayload(f"not a decimal amount: {field}", field=field) from error
+
+
+def _sum(items: Iterable[dict[str, Any]] | None, key: str, field: str) -> Decimal:
+    return sum((_decimal(item.get(key), field) for item in items or () if isinstance(item, dict)), Decimal(0))
+
+
+def _time(value: Any, field: str) -> datetime | None:
+    if value in (None, ""):
+        return None
+    moment = parse_timestamp(value)
+    if moment is None:
+        raise InvalidPayload(f"not a timestamp: {field}", field=field)
+    return moment
+
+
+def _required(payload: dict[str, Any], field: str) -> Any:
+    value = payload.get(field)
+    if value is None or value == "":
+        raise InvalidPayload(f"missing field: {field}", reason="invalid_payload", field=field)
+    return value
+
+
+def address(raw: dict[str, Any] | None) -> Address | None:
+    """A Shopify address; None when absent or empty."""
+    if not isinstance(raw, dict):
+        return None
+    mapped = Address(
+        first_name=_text(raw.get("first_name")),
+        last_name=_text(raw.get("last_name")),
+        company=_text(raw.get("company")),
+        line1=_text(raw.get("address1")),
+        line2=_text(raw.get("address2")),
+        city=_text(raw.get("city")),
+        province_code=_text(raw.get("province_code")),
+        postal_code=_text(raw.get("zip")),
+        country_code=_text(raw.get("country_code")),
+        phone=_text(raw.get("phone")),
+    )
+    return None if mapped == Address() else mapped
+
+
+class ShopifyPayloads:
+    """StorePayloads for Shopify."""
+
+    def order(self, store_id: str, payload: dict) -> Order:
+        try:
+            return self._order(store_id, payload)
+        except ValidationError as error:
+            fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in error.errors()})
+            raise InvalidPayload(f"shopify order does not map: {', '.join(fields)}", fields=fields) from error
+
+    def customer(self, payload: dict) -> Customer:
+        try:
+            return self._customer(payload)
+        except ValidationError as error:
+            fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in error.errors()})
+            raise InvalidPayload(f"shopify customer does not map: {', '.join(fields)}", fields=fields) from error
+
+    def _order(self, store_id: str, payload: dict[str, Any]) -> Order:
+        order_id = _required(payload, "id")
+        currency = str(_required(payload, "currency"))
+        created_at = _time(_required(payload, "created_at"), "created_at")
+        updated_at = _time(payload.get("updated_at"), "updated_at") or created_at
+
+        def money(amount: Decimal) -> Money:
+            return Money(amount=amount, currency=currency)
+
+        lines = tuple(self._line(item, money) for item in payload.get("line_items") or ())
+        if not lines:
+            raise InvalidPayload("order has no line items", field="line_items")
+        shipping_lines = tuple(
+            ShippingLine(
+                code=_text(line.get("code")),
+                title=_text(line.get("title")) or "Shipping",
+                price=money(_decimal(line.get("price"), "shipping_lines.price")),
+                discount=money(_sum(line.get("discount_allocations"), "amount", "shipping_lines.discount_allocations")),
+                tax=money(_sum(line.get("tax_lines"), "price", "shipping_lines.tax_lines")),
+            )
+            # Shipping lines removed by an order edit stay in the payload, flagged; they are not charged.
+            for line in payload.get("shipping_lines") or () if isinstance(line, dict) and not line.get("is_removed")
+        )
+        shipping_set = (payload.get("total_shipping_price_set") or {}).get("shop_money") or {}
+        total_shipping = (_decimal(shipping_set.get("amount"), "total_shipping_price_set")
+                          if shipping_set.get("amount") not in (None, "")
+                          else sum((line.price.amount for line in shipping_lines), Decimal(0)))
+        financial = payload.get("financial_status")
+        if financial is not None and financial not in FINANCIAL:
+            logger.warning("unknown shopify financial_status, taken as pending", extra={"status": financial})
+        fulfillment = payload.get("fulfillment_status")
+        if fulfillment not in FULFILLMENT:
+            logger.warning("unknown shopify fulfillment_status, taken as unfulfilled", extra={"status": fulfillment})
+        customer = self._customer(payload["customer"]) if isinstance(payload.get("customer"), dict) else None
+        email = normalise_email(_text(payload.get("email")) or _text(payload.get("contact_email")))
+        if customer is not None and customer.email is None and email:
+            # Order payloads may carry the e-mail on the order only; the contact key needs it.
+            customer = customer.model_copy(update={"email": email})
+        return Order(
+            store=store_id,
+            source_id=order_id,
+            reference=_text(payload.get("name")) or f"#{payload.get('order_number') or order_id}",
+            email=email,
+            customer=customer,
+            currency=currency,
+            lines=lines,
+            shipping_lines=shipping_lines,
+            discount_codes=tuple(code for item in payload.get("discount_codes") or ()
+                                 if isinstance(item, dict) and (code := _text(item.get("code")))),
+            subtotal=money(_decimal(payload.get("subtotal_price"), "subtotal_price")),
+            total_discount=money(_decimal(payload.get("total_discounts"), "total_discounts")),
+            total_tax=money(_decimal(payload.get("total_tax"), "total_tax")),
+            total_shipping=money(total_shipping),
+            total=money(_decimal(_required(payload, "total_price"), "total_price")),
+            taxes_included=bool(payload.get("taxes_included")),
+            financial_status=FINANCIAL.get(financial or "", FinancialStatus.PENDING),
+            fulfillment_status=FULFILLMENT.get(fulfillment, FulfillmentStatus.UNFULFILLED),
+            cancelled_at=_time(payload.get("cancelled_at"), "cancelled_at"),
+            created_at=created_at,
+            updated_at=updated_at,
+            billing_address=address(payload.get("billing_address")),
+            shipping_address=address(payload.get("shipping_address")),
+            test=bool(payload.get("test")),
+        )
+
+    @staticmethod
+    def _line(item: dict[str, Any], money: Callable[[Decimal], Money]) -> OrderLine:
+        if not isinstance(item, dict):
+            raise InvalidPayload("line item is not an object", field="line_items")
+        return OrderLine(
+            source_line_id=_required(item, "id"),
+            sku=_text(item.get("sku")),
+            title=_text(item.get("title")) or _text(item.get("name")) or "",
+            quantity=item.get("quantity"),
+            unit_price=money(_decimal(item.get("price"), "line_items.price")),
+            discount=money(_sum(item.get("discount_allocations"), "amount", "line_items.discount_allocations")),
+            tax=money(_sum(item.get("tax_lines"), "price", "line_items.tax_lines")),
+        )
+
+    @staticmethod
+    def _customer(payload: dict[str, Any]) -> Customer:
+        default = address(payload.get("default_address"))
+        addresses = tuple(mapped for raw in payload.get("addresses") or () if (mapped := address(raw)))
+        if default is not None and default not in addresses:
+            addresses = (default, *addresses)
+        return Customer(
+            source_id=_required(payload, "id"),
+            email=_text(payload.get("email")),
+            phone=_text(payload.get("phone")),
+            first_name=_text(payload.get("first_name")),
+            last_name=_text(payload.get("last_name")),
+            addresses=addresses,
+            default_address=default,
+            created_at=_time(payload.get("created_at"), "created_at"),
+            updated_at=_time(payload.get("updated_at"), "updated_at"),
+        )

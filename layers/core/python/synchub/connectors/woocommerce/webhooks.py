@@ -1,0 +1,157 @@
+"""WooCommerce webhooks: the unsigned creation ping, the HMAC check, and the canonical EventEnvelope.
+
+WooCommerce sends no event id and never retries, so the dedupe key is derived from the change itself
+(store, topic, resource id, date_modified_gmt): a replay or a catch-up poll of the same change
+produces the same id.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from synchub.models import EventEnvelope
+from synchub.ports import WebhookDecision
+
+logger = Logger(service="synchub")
+
+SOURCE = "woocommerce"
+
+# vendor topic -> (canonical topic, entity). order.updated may become order.cancelled (see _canonical_topic).
+TOPICS: dict[str, tuple[str, str]] = {
+    "order.created": ("order.created", "order"),
+    "order.updated": ("order.updated", "order"),
+    "order.deleted": ("order.deleted", "order"),
+    "customer.created": ("customer.created", "customer"),
+    "customer.updated": ("customer.updated", "customer"),
+    "product.updated": ("product.updated", "product"),
+}
+
+H_TOPIC = "x-wc-webhook-topic"
+H_SIGNATURE = "x-wc-webhook-signature"
+H_DELIVERY_ID = "x-wc-webhook-delivery-id"
+
+_PING_BODY = re.compile(rb"^webhook_id=\d+$")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def normalise_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
+    return {str(name).strip().lower(): "" if value is None else str(value) for name, value in (headers or {}).items()}
+
+
+def woocommerce_signature(raw_body: bytes, secret: str) -> str:
+    """base64(HMAC-SHA256(secret, body as sent)): the value of X-WC-Webhook-Signature."""
+    digest = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def parse_gmt(value: Any) -> datetime | None:
+    """WooCommerce `*_gmt` fields carry no offset ("2017-03-22T19:28:08"); they are UTC."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def derived_event_id(store_id: str, vendor_topic: str, resource_id: str, modified_gmt: str) -> str:
+    """The dedupe key WooCommerce does not send: same store, topic, resource and version, same id."""
+    basis = f"{store_id}\n{vendor_topic}\n{resource_id}\n{modified_gmt}"
+    return "wc:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:40]
+
+
+class WooCommerceWebhooks:
+    """WebhookDecoder for WooCommerce. `clock` is the received time, injectable for tests."""
+
+    def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
+        self._clock = clock
+
+    def is_unsigned_ping(self, headers: dict[str, str], raw_body: bytes) -> bool:
+        """The ping sent when a webhook is created: form body `webhook_id=<id>`, no signature."""
+        if normalise_headers(headers).get(H_SIGNATURE, "").strip():
+            return False
+        return bool(_PING_BODY.match(raw_body.strip()))
+
+    def verify(self, headers: dict[str, str], raw_body: bytes, secret: str) -> bool:
+        provided = normalise_headers(headers).get(H_SIGNATURE, "").strip()
+        if not provided or not secret:
+            return False
+        expected = woocommerce_signature(raw_body, secret)
+        return hmac.compare_digest(expected.encode("ascii"), provided.encode("utf-8"))
+
+    def decode(self, store_id: str, headers: dict[str, str], raw_body: bytes) -> WebhookDecision:
+        normalised = normalise_headers(headers)
+        if self.is_unsigned_ping(normalised, raw_body):
+            return WebhookDecision(kind="ping")
+        vendor_topic = normalised.get(H_TOPIC, "").strip()
+        if not vendor_topic:
+            return self._unusable("missing_header:x-wc-webhook-topic", None)
+        mapped = TOPICS.get(vendor_topic)
+        if mapped is None:
+            return WebhookDecision(kind="ignored", topic=vendor_topic)
+        try:
+            payload = json.loads(raw_body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return self._unusable("invalid_json", vendor_topic)
+        if not isinstance(payload, dict):
+            return self._unusable("not_an_object", vendor_topic)
+        resource_id = payload.get("id")
+        if resource_id is None or resource_id == "":
+            return self._unusable("missing_field:id", vendor_topic)
+        if isinstance(resource_id, (bool, float)) or not str(resource_id).strip().isdigit():
+            return self._unusable("invalid_field:id", vendor_topic)
+        entity_id = str(resource_id).strip()
+        topic, entity = mapped
+
+        modified_raw = payload.get("date_modified_gmt")
+        deleted = vendor_topic.endswith(".deleted")
+        if modified_raw in (None, "") and not deleted:
+            return self._unusable("missing_field:date_modified_gmt", vendor_topic)
+        occurred_at = parse_gmt(modified_raw) if modified_raw not in (None, "") else None
+        if modified_raw not in (None, "") and occurred_at is None:
+            return self._unusable("invalid_field:date_modified_gmt", vendor_topic)
+        received_at = self._clock()
+        envelope = EventEnvelope(
+            event_id=derived_event_id(store_id, vendor_topic, entity_id, str(modified_raw or "")),
+            source=SOURCE,
+            store=store_id,
+            topic=_canonical_topic(topic, payload),
+            entity=entity,
+            entity_id=entity_id,
+            # A deleted resource arrives as {"id": ...} only: the time we heard of it is all there is.
+            occurred_at=occurred_at or received_at,
+            received_at=received_at,
+            delivery_id=normalised.get(H_DELIVERY_ID, "").strip() or None,
+            payload=payload,
+        )
+        return WebhookDecision(kind="event", envelope=envelope, topic=vendor_topic)
+
+    @staticmethod
+    def _unusable(reason: str, vendor_topic: str | None) -> WebhookDecision:
+        logger.warning("unusable woocommerce webhook", extra={"reason": reason, "vendor_topic": vendor_topic})
+        return WebhookDecision(kind="unusable", reason=reason, topic=vendor_topic)
+
+
+def _canonical_topic(topic: str, payload: dict[str, Any]) -> str:
+    """order.updated with status cancelled is a cancellation.
+
+    A processing/completed order with date_paid stays order.updated: without the previous state we
+    cannot tell that this update is the payment, and the flows read the status from the order anyway.
+    """
+    if topic == "order.updated" and payload.get("status") == "cancelled":
+        return "order.cancelled"
+    return topic
