@@ -1,0 +1,48 @@
+# Every target sets up what it needs on a fresh machine: the virtualenv with the project's Python
+# packages, and (for synth) the CDK CLI from npm as a project dev dependency.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
+STAGE ?= dev
+
+.PHONY: setup demo local test test-fast synth bench lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+setup: $(STAMP) $(NODE_STAMP)
+
+demo: $(STAMP)  ## local mode end to end: sample webhooks in, ERP/CRM/store state out
+	$(VENV)/bin/synchub demo
+
+local: $(STAMP)  ## local mode in the foreground until Ctrl-C (SYNCHUB_LOCAL_PORT, default 8787)
+	$(VENV)/bin/synchub local
+
+test: $(STAMP)  ## the whole suite: unit, contract, integration, infra, e2e (real Tryton)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)  ## everything but e2e
+	$(PY) -m pytest -m "not e2e"
+
+synth: $(STAMP) $(NODE_STAMP)  ## CloudFormation template into cdk.out/ (no Docker, no AWS credentials)
+	$(PY) -m infra.build_layers
+	npx cdk synth -c stage=$(STAGE) --quiet
+
+bench: $(STAMP)  ## benchmarks, printing figures and ratios against baselines measured in the same run
+	$(PY) -m tests.bench
+
+lint: $(STAMP)
+	$(PY) -m pip install --quiet ruff mypy
+	$(VENV)/bin/ruff check layers functions infra tests
+
+clean:
+	rm -rf cdk.out layers/deps/python .synchub .pytest_cache

@@ -1,0 +1,108 @@
+"""The `synchub` command: local mode, the demo, and operating a deployment (trigger, report)."""
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+
+import click
+
+LOCAL_INFO = Path(__file__).resolve().parents[1] / ".synchub" / "local.json"
+
+
+@click.group()
+def main() -> None:
+    """SyncHub: keeps an online store, a CRM and an ERP in step."""
+
+
+@main.command()
+@click.option("--port", type=int, default=None, envvar="SYNCHUB_LOCAL_PORT",
+              help="Port of the local API Gateway (default 8787); the others follow it.")
+def local(port: int | None) -> None:
+    """Run local mode in the foreground until Ctrl-C."""
+    from infra.local.runner import LocalMode
+
+    mode = LocalMode(base_port=port)
+    info = mode.start()
+    click.echo(json.dumps(info, indent=2))
+    click.echo(f"Written to {mode.data_dir / 'local.json'}. Ctrl-C stops.")
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop.wait()
+    mode.stop()
+
+
+@main.command()
+def demo() -> None:
+    """Local mode end to end with the sample webhooks, then what the ERP, CRM and store hold."""
+    from infra.local.demo import main as run
+
+    run()
+
+
+@main.command()
+@click.argument("schedule")
+@click.option("--stage", default="local", show_default=True, help="local, or a deployed stage (dev, prod, ...).")
+@click.option("--dry-run", is_flag=True, help="reconcile_inventory: report drift, change nothing.")
+@click.option("--run-id", default=None, help="reconcile_inventory: name the run.")
+def trigger(schedule: str, stage: str, dry_run: bool, run_id: str | None) -> None:
+    """Run a scheduled flow now (poll_erp_stock, reconcile_inventory)."""
+    payload = {key: value for key, value in (("dry_run", dry_run), ("run_id", run_id)) if value}
+    if stage == "local":
+        import httpx
+
+        info = _local_info()
+        response = httpx.post(info["trigger_url"].format(schedule=schedule), json=payload, timeout=900)
+        if response.status_code == 404:
+            raise click.ClickException(f"no schedule {schedule!r} in local mode")
+        response.raise_for_status()
+        result = response.json()
+    else:
+        import boto3
+
+        from infra.topology import resource_name
+
+        answer = boto3.client("lambda").invoke(FunctionName=resource_name(stage, schedule),
+                                               Payload=json.dumps(payload).encode())
+        result = json.loads(answer["Payload"].read() or b"null")
+        if answer.get("FunctionError"):
+            raise click.ClickException(f"{schedule} failed: {result}")
+    click.echo(json.dumps(result, indent=2, default=str))
+
+
+@main.command()
+@click.argument("run_id", required=False)
+@click.option("--stage", default="local", show_default=True)
+@click.option("--drift/--no-drift", default=False, help="List every drifted SKU with before and after.")
+def report(run_id: str | None, stage: str, drift: bool) -> None:
+    """Summary of a reconciliation run (the newest when RUN_ID is omitted)."""
+    import boto3
+
+    from infra.topology import STATE_TABLE, table_name
+    from synchub.state.reports import DynamoReconcileReports
+
+    endpoint = _local_info()["aws_endpoint_url"] if stage == "local" else None
+    table = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1" if endpoint else None)
+    reports = DynamoReconcileReports(table.Table(table_name(stage, STATE_TABLE.role)))
+    run_id = run_id or reports.latest_run()
+    if run_id is None:
+        raise click.ClickException("no reconciliation run yet")
+    summary = reports.summary(run_id)
+    click.echo(f"run {run_id}: checked {summary['checked']}, drifted {summary['drifted']}, fixed {summary['fixed']}, "
+               f"failed {summary['failed']}, chunks {summary['chunks_done']}/{summary['chunks']}")
+    if drift:
+        for item in summary["drift"]:
+            click.echo(f"  {item['store']} {item['sku']} @ {item['location_id']}: {item['before']} -> {item['after']}"
+                       f" [{item['status']}]")
+
+
+def _local_info() -> dict:
+    if not LOCAL_INFO.exists():
+        raise click.ClickException("local mode is not running (start it with `make local`)")
+    return json.loads(LOCAL_INFO.read_text())
+
+
+if __name__ == "__main__":
+    main()

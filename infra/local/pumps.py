@@ -1,0 +1,130 @@
+"""The laptop's Lambda event source mappings and EventBridge Scheduler.
+
+A pump receives a flow queue's messages in batches, invokes the flow handler with an SQS event,
+deletes what succeeded and leaves the reported failures on the queue, where SQS's redrive policy
+moves them to the DLQ after maxReceiveCount receives, exactly as on AWS. The one local liberty:
+a failed message becomes visible again after a short backoff instead of the full visibility
+timeout, so retries happen in seconds on a laptop.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+logger = Logger(service="synchub-local")
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+@dataclass
+class LocalContext:
+    """The parts of a Lambda context that Powertools reads."""
+
+    function_name: str
+    timeout_seconds: int
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = ""
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.timeout_seconds * 1000
+
+
+class QueuePump:
+    def __init__(self, *, sqs: Any, queue_url: str, queue_arn: str, handler: Handler, context: LocalContext,
+                 batch_size: int, retry_after_seconds: int = 2) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.handler = handler
+        self.context = context
+        self.batch_size = min(batch_size, 10)  # ReceiveMessage's own cap; the mapping gathers up to 10 per poll
+        self.retry_after_seconds = retry_after_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"pump-{context.function_name}", daemon=True)
+        self.invocations = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.pump_once(wait_seconds=1)
+            except Exception:  # keep pumping; the message stays on the queue
+                logger.exception("pump failed", extra={"function": self.context.function_name})
+                self._stop.wait(1)
+
+    def pump_once(self, wait_seconds: int = 0) -> int:
+        messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size,
+                                            WaitTimeSeconds=wait_seconds, AttributeNames=["All"],
+                                            MessageAttributeNames=["All"]).get("Messages", [])
+        if not messages:
+            return 0
+        event = {"Records": [{
+            "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"],
+            "attributes": message.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": message["MD5OfBody"],
+            "eventSource": "aws:sqs", "eventSourceARN": self.queue_arn, "awsRegion": "us-east-1",
+        } for message in messages]}
+        self.context.aws_request_id = str(uuid.uuid4())
+        self.invocations += 1
+        try:
+            response = self.handler(event, self.context)
+            failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        except Exception:
+            logger.exception("function failed", extra={"function": self.context.function_name})
+            failed = {message["MessageId"] for message in messages}
+        for message in messages:
+            if message["MessageId"] in failed:
+                self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                                   VisibilityTimeout=self.retry_after_seconds)
+            else:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return len(messages)
+
+
+RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")
+UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+def rate_seconds(expression: str) -> int | None:
+    """Seconds between runs of a rate() expression; None for cron(), which local mode runs on demand."""
+    match = RATE.match(expression.strip())
+    if not match:
+        return None
+    return int(match.group(1)) * UNIT_SECONDS[match.group(2).rstrip("s")]
+
+
+class ScheduleTick:
+    def __init__(self, name: str, every_seconds: int, run: Callable[[], Any]) -> None:
+        self.name = name
+        self.every_seconds = every_seconds
+        self.run = run
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"tick-{name}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_seconds):
+            try:
+                self.run()
+            except Exception:
+                logger.exception("scheduled run failed", extra={"schedule": self.name})
