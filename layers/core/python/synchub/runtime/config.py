@@ -26,7 +26,7 @@ class StoreConfig(_Strict):
     platform: Literal["shopify", "woocommerce"]
     domain: str  # shop.myshopify.com, or the WooCommerce site URL
     api_url: str | None = None  # override of the API base (sandboxes); derived from domain when unset
-    api_version: str = "2025-10"
+    api_version: str = "2026-01"  # changeFromQuantity (CAS) and @idempotent need 2026-01 or later
     secret_name: str
     currency: str = "USD"
     # ERP warehouse code -> store location id (Shopify gid or numeric id; WooCommerce has one: "default")

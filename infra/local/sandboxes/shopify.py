@@ -1,0 +1,301 @@
+"""Shopify Admin GraphQL sandbox: the inventory subset of the API over werkzeug, with Shopify's auth error,
+calculated query cost, leaky-bucket throttling (HTTP 200 + THROTTLED), idempotency keys and bulk exports.
+
+Drive it in-process with `httpx.Client(transport=httpx.WSGITransport(app=create_app(...)))`, or serve it
+with `werkzeug.serving.make_server`. Python-level inspection: `available`, `set_available`, `locations`,
+counters `calls`, `cost_spent`, `throttled`, `field_calls`. HTTP inspection under `/_sandbox/`.
+"""
+from __future__ import annotations
+
+import hmac
+import json
+import math
+import re
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    execute,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.execution.values import get_variable_values
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+from werkzeug.wrappers import Request, Response
+
+from infra.local.sandboxes.shopify_bulk import BulkOperations
+from infra.local.sandboxes.shopify_graphql import QueryCost, RequestContext, execute_plain, family, schema_for
+from infra.local.sandboxes.shopify_store import Location, Shop, gid, parse_gid
+
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
+
+
+class LeakyBucket:
+    """Shopify's cost bucket: `maximum` points, refilled continuously at `rate` points per second."""
+
+    def __init__(self, maximum: float, rate: float, clock: Callable[[], float]) -> None:
+        self.maximum, self.rate, self.clock = maximum, rate, clock
+        self.available = maximum
+        self._at = clock()
+
+    def refill(self) -> None:
+        moment = self.clock()
+        self.available = min(self.maximum, self.available + (moment - self._at) * self.rate)
+        self._at = moment
+
+    def status(self) -> dict[str, float | int]:
+        return {"maximumAvailable": float(self.maximum), "currentlyAvailable": math.floor(self.available),
+                "restoreRate": float(self.rate)}
+
+
+class ShopifySandbox:
+    """The WSGI app. One shop, one app (one access token)."""
+
+    def __init__(self, access_token: str, shop_domain: str, *, restore_rate: float = 100.0,
+                 maximum_available: float = 2000.0, max_query_cost: int = 1000,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 latency: float = 0.0, bulk_reads_to_complete: int = 2,
+                 bulk_query_concurrency: int | None = None) -> None:
+        self.access_token = access_token
+        self.shop_domain = shop_domain
+        self.max_query_cost = max_query_cost
+        self.bucket = LeakyBucket(maximum_available, restore_rate, clock)
+        self.sleep, self.latency = sleep, latency  # simulated network time per request, 0 by default
+        self.shop = Shop()
+        self.bulk = BulkOperations(lambda version: schema_for(family(version)), self._run_bulk,
+                                   reads_to_complete=bulk_reads_to_complete, concurrency=bulk_query_concurrency)
+        self.calls = 0  # GraphQL requests answered (401 and THROTTLED included)
+        self.cost_spent = 0  # points actually taken from the bucket
+        self.throttled = 0
+        self.field_calls: Counter[str] = Counter()  # root field -> executions (e.g. inventorySetQuantities)
+        self._lock = threading.RLock()
+        self._routes = Map([
+            Rule("/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
+            Rule("/_sandbox/bulk/<int:number>/<token>.jsonl", endpoint="bulk_file", methods=["GET"]),
+            Rule("/_sandbox/state", endpoint="state", methods=["GET"]),
+            Rule("/_sandbox/inventory", endpoint="inventory", methods=["GET", "POST"]),
+        ])
+
+    # -- WSGI ------------------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            endpoint, args = self._routes.bind_to_environ(environ).match()
+            with self._lock:
+                response = getattr(self, f"_{endpoint}")(request, **args)
+        except (NotFound, MethodNotAllowed) as exc:
+            response = _json({"errors": "Not Found"}, exc.code or 404)
+        except HTTPException as exc:
+            response = exc.get_response()
+        return response(environ, start_response)
+
+    def _graphql(self, request: Request, version: str) -> Response:
+        self.calls += 1
+        if self.latency:
+            self.sleep(self.latency)
+        token = request.headers.get("X-Shopify-Access-Token", "")
+        if not hmac.compare_digest(token.encode(), self.access_token.encode()):
+            return _json({"errors": INVALID_TOKEN}, 401)
+        if not VERSION.match(version):
+            return _json({"errors": "Not Found"}, 404)
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+        return _json(self._answer(body, version, request.host_url.rstrip("/")), 200)
+
+    def _answer(self, body: dict[str, Any], version: str, base_url: str) -> dict[str, Any]:
+        schema = schema_for(family(version))
+        try:
+            document, errors = _checked(family(version), body["query"])
+        except GraphQLError as exc:
+            return {"errors": [exc.formatted]}
+        if errors:
+            return {"errors": errors}
+        operation = get_operation_ast(document, body.get("operationName"))
+        if operation is None:
+            return {"errors": [{"message": "An operation name is required"}]}
+        variables = get_variable_values(schema, operation.variable_definitions or (), body.get("variables") or {})
+        if isinstance(variables, list):
+            return {"errors": [error.formatted for error in variables]}
+        cost = QueryCost(schema, document, operation, variables)
+        requested = cost.requested()
+        self.bucket.refill()
+        if requested > self.max_query_cost:
+            return {"errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost "
+                                           f"limit ({self.max_query_cost}).",
+                                "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
+                                               "maxCost": self.max_query_cost}}]}
+        if requested > self.bucket.available:
+            self.throttled += 1
+            return {"errors": [{"message": "Throttled", "extensions": {
+                        "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
+                    "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
+                                            "throttleStatus": self.bucket.status()}}}
+        self.bucket.available -= requested
+        context = RequestContext(self.shop, self.bulk, version, base_url)
+        result = execute(schema, document, context_value=context, variable_values=body.get("variables") or {},
+                         operation_name=body.get("operationName"))
+        assert isinstance(result, ExecutionResult)
+        actual = cost.actual(result.data)
+        self.bucket.available += requested - actual  # the unused part of the requested cost is refunded
+        self.cost_spent += actual
+        self._count_fields(operation)
+        answer = result.formatted
+        answer["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
+                                         "throttleStatus": self.bucket.status()}}
+        return answer
+
+    def _count_fields(self, operation: OperationDefinitionNode) -> None:
+        for selection in operation.selection_set.selections:
+            name = getattr(selection, "name", None)
+            if name is not None:
+                self.field_calls[name.value] += 1
+
+    def _run_bulk(self, schema: GraphQLSchema, document: DocumentNode) -> dict[str, Any]:
+        context = RequestContext(self.shop, self.bulk, "unstable", "", bulk_mode=True)
+        data = execute_plain(schema, document, context)
+        if data is not None:
+            return data
+        result = execute(schema, document, context_value=context)
+        assert isinstance(result, ExecutionResult)
+        if result.errors:
+            raise RuntimeError(f"bulk query failed: {result.errors[0].message}")
+        return result.data or {}
+
+    def _bulk_file(self, request: Request, number: int, token: str) -> Response:
+        content = self.bulk.file(number, token)
+        if content is None:
+            return _json({"errors": "Not Found"}, 404)
+        return Response(content, 200, content_type="application/jsonl")
+
+    def _state(self, request: Request) -> Response:
+        return _json({"shop": self.shop_domain, "calls": self.calls, "cost_spent": self.cost_spent,
+                      "throttled": self.throttled, "field_calls": dict(self.field_calls),
+                      "skus": len(self.shop.variants), "locations": self.locations(),
+                      "throttle_status": self.bucket.status()}, 200)
+
+    def _inventory(self, request: Request) -> Response:
+        if request.method == "POST":
+            body = request.get_json(silent=True) or {}
+            self.set_available(str(body.get("sku")), str(body.get("location_id")), int(body.get("available", 0)))
+        sku = request.args.get("sku") or (request.get_json(silent=True) or {}).get("sku")
+        location = request.args.get("location_id") or (request.get_json(silent=True) or {}).get("location_id")
+        return _json({"sku": sku, "location_id": location, "available": self.available(str(sku), str(location))},
+                     200)
+
+    # -- seeding and inspection -----------------------------------------------------------------------
+    def seed(self, products: Sequence[dict[str, Any]] = (), locations: Sequence[str | dict[str, Any]] | None = None
+             ) -> None:
+        """Add locations (names, or {"name"}) and products ({"sku","title","price","stock"}). `stock` is a
+        number for the first location (others get 0) or {location name or gid: number}."""
+        with self._lock:
+            for entry in locations or ():
+                self.shop.add_location(entry if isinstance(entry, str) else entry["name"])
+            if not self.shop.locations:
+                self.shop.add_location("Shop location")
+            for product in products:
+                self.shop.add_product(product.get("sku"), product.get("title") or product.get("sku") or "Product",
+                                      str(product.get("price", "0.00")), self._stock(product.get("stock", 0)))
+
+    def _stock(self, stock: int | dict[str, int]) -> dict[int, int]:
+        places = list(self.shop.locations.values())
+        if isinstance(stock, dict):
+            return {self._location(key).id: int(value) for key, value in stock.items()}
+        return {place.id: (int(stock) if index == 0 else 0) for index, place in enumerate(places)}
+
+    def locations(self) -> list[dict[str, str]]:
+        return [{"id": gid("Location", place.id), "name": place.name} for place in self.shop.locations.values()]
+
+    def inventory_item_id(self, sku: str) -> str | None:
+        variants = self.shop.variants_for_sku(sku)
+        return gid("InventoryItem", variants[0].item_id) if variants else None
+
+    def available(self, sku: str, location_id: str) -> int | None:
+        """The available quantity of `sku` at a location (gid, number or name); None when not stocked there."""
+        with self._lock:
+            level = self._level(sku, location_id)
+            return level.available if level is not None else None
+
+    def set_available(self, sku: str, location_id: str, available: int) -> None:
+        """Change stock behind the API's back: a sale in the store, or drift."""
+        with self._lock:
+            level = self._level(sku, location_id)
+            if level is None:
+                raise KeyError(f"{sku} is not stocked at {location_id}")
+            level.available = available
+
+    def fail_next_bulk(self, error_code: str = "INTERNAL_SERVER_ERROR") -> None:
+        self.bulk.fail_next(error_code)
+
+    def _level(self, sku: str, location_id: str) -> Any:
+        variants = self.shop.variants_for_sku(sku)
+        if not variants:
+            raise KeyError(f"unknown SKU {sku}")
+        return self.shop.items[variants[0].item_id].levels.get(self._location(location_id).id)
+
+    def _location(self, key: str | int) -> Location:
+        text = str(key)
+        number = parse_gid(text, "Location") or (int(text) if text.isdigit() else None)
+        for place in self.shop.locations.values():
+            if place.id == number or place.name == text:
+                return place
+        raise KeyError(f"unknown location {key}")
+
+
+def create_app(access_token: str, shop_domain: str, restore_rate: float = 100.0, maximum_available: float = 2000.0,
+               clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep, *,
+               catalog: Path | str | None = None, **options: Any) -> ShopifySandbox:
+    """The sandbox app; `catalog` seeds it from infra/local/demo_catalog.json (one location, "Shop location")."""
+    app = ShopifySandbox(access_token, shop_domain, restore_rate=restore_rate, maximum_available=maximum_available,
+                         clock=clock, sleep=sleep, **options)
+    if catalog is not None:
+        data = json.loads(Path(catalog).read_text(encoding="utf-8"))
+        app.seed(products=data.get("products", []))
+    return app
+
+
+def seed_synthetic(app: ShopifySandbox, n_skus: int, location_ids: Sequence[str],
+                   stock: Callable[[int, int], int] | None = None, sku_prefix: str = "SKU-") -> list[str]:
+    """Seed `n_skus` one-variant products (SKUs f"{sku_prefix}{i:06d}") stocked at every location.
+
+    `location_ids` are existing location gids or names (names that do not exist are created).
+    `stock(i, location_index)` gives the available quantity; by default (i * 7 + location_index) % 50.
+    Fast enough for 100,000 SKUs (it writes the shop's tables directly).
+    """
+    quantity = stock or (lambda i, place: (i * 7 + place) % 50)
+    with app._lock:
+        places: list[int] = []
+        for key in location_ids:
+            try:
+                places.append(app._location(key).id)
+            except KeyError:
+                places.append(app.shop.add_location(str(key)).id)
+        skus = [f"{sku_prefix}{i:06d}" for i in range(n_skus)]
+        for i, sku in enumerate(skus):
+            app.shop.add_product(sku, f"Synthetic product {i}", "10.00",
+                                 {place: quantity(i, index) for index, place in enumerate(places)})
+    return skus
+
+
+@lru_cache(maxsize=256)
+def _checked(version_family: str, query: str) -> tuple[DocumentNode, list[dict[str, Any]]]:
+    """Parsed and validated once per query text: clients repeat the same document with new variables."""
+    document = parse(query)
+    return document, [error.formatted for error in validate(schema_for(version_family), document)]
+
+
+def _json(body: Any, status: int) -> Response:
+    return Response(json.dumps(body, separators=(",", ":"), default=str), status, content_type="application/json")
