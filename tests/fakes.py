@@ -33,6 +33,7 @@ class InMemoryMappingStore:
     def __init__(self) -> None:
         self.items: dict[tuple[str, str], Mapping] = {}
         self.watermarks: dict[str, str] = {}
+        self.leases: dict[tuple[str, str], str] = {}
 
     def get(self, entity: str, key: str) -> Mapping | None:
         return self.items.get((entity, key))
@@ -58,6 +59,17 @@ class InMemoryMappingStore:
     def remember_written(self, entity: str, key: str, system: str, content_hash: str) -> None:
         current = self._mapping(entity, key)
         self.items[(entity, key)] = current.model_copy(update={"written": {**current.written, system: content_hash}})
+
+    def acquire_lease(self, entity: str, key: str, owner: str, seconds: int) -> bool:
+        holder = self.leases.get((entity, key))
+        if holder is not None and holder != owner:
+            return False
+        self.leases[(entity, key)] = owner
+        return True
+
+    def release_lease(self, entity: str, key: str, owner: str) -> None:
+        if self.leases.get((entity, key)) == owner:
+            del self.leases[(entity, key)]
 
     def get_watermark(self, source: str) -> str | None:
         return self.watermarks.get(source)

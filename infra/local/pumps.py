@@ -49,6 +49,8 @@ class QueuePump:
         self.batch_size = min(batch_size, 10)  # ReceiveMessage's own cap; the mapping gathers up to 10 per poll
         self.retry_after_seconds = retry_after_seconds
         self._stop = threading.Event()
+        self.paused = threading.Event()
+        self.holding = threading.Event()  # set while paused and not inside an invocation
         self._thread = threading.Thread(target=self._run, name=f"pump-{context.function_name}", daemon=True)
         self.invocations = 0
 
@@ -61,6 +63,11 @@ class QueuePump:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            if self.paused.is_set():
+                self.holding.set()
+                self._stop.wait(0.05)
+                continue
+            self.holding.clear()
             try:
                 self.pump_once(wait_seconds=1)
             except Exception:  # keep pumping; the message stays on the queue
@@ -87,12 +94,20 @@ class QueuePump:
             logger.exception("function failed", extra={"function": self.context.function_name})
             failed = {message["MessageId"] for message in messages}
         for message in messages:
-            if message["MessageId"] in failed:
-                self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                                   VisibilityTimeout=self.retry_after_seconds)
-            else:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+            try:
+                self._settle(message, failed=message["MessageId"] in failed)
+            except self.sqs.exceptions.ReceiptHandleIsInvalid:
+                pass  # someone else received it meanwhile (an operator, a test): it stays on the queue
         return len(messages)
+
+    def _settle(self, message: dict[str, Any], *, failed: bool) -> None:
+        """Delete what succeeded; let a failure come back after a backoff growing with its receives."""
+        if failed:
+            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                               VisibilityTimeout=self.retry_after_seconds * receives)
+        else:
+            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")

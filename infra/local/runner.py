@@ -64,6 +64,7 @@ class LocalMode:
     base_port: int | None = None  # None: SYNCHUB_LOCAL_PORT or 8787; 0: every port free-picked (tests)
     config_path: Path = DEFAULT_CONFIG
     start_ticks: bool = True
+    tryton: Any = None  # an already running TrytonServer to use (tests share one); started here when None
     ports: dict[str, int] = field(default_factory=dict)
     _servers: list[Any] = field(default_factory=list)
     _workers: list[Any] = field(default_factory=list)
@@ -77,7 +78,9 @@ class LocalMode:
         self.credentials = _credentials(self.data_dir)
         self._start_aws()
         self._start_vendors()
-        self.tryton = tryton_erp.start(self.data_dir / "tryton", port=self.ports["tryton"])
+        self._own_tryton = self.tryton is None
+        if self.tryton is None:
+            self.tryton = tryton_erp.start(self.data_dir / "tryton", port=self.ports["tryton"])
         self.config = self._configure(DeploymentConfig.from_file(self.config_path))
         self._provision()
         self._start_functions()
@@ -204,6 +207,18 @@ class LocalMode:
                 "dlqs": {flow: depth(url) for flow, url in self.resources.dlq_urls.items()},
                 "ingest_dlq": depth(self.resources.ingest_dlq_url)}
 
+    def pause_pumps(self) -> None:
+        """Hold every flow queue's messages where they are (tests look at what arrived)."""
+        for pump in self.pumps.values():
+            pump.paused.set()
+        for pump in self.pumps.values():
+            pump.holding.wait(10)
+
+    def resume_pumps(self) -> None:
+        for pump in self.pumps.values():
+            pump.holding.clear()
+            pump.paused.clear()
+
     def wait_idle(self, timeout: float = 60.0) -> bool:
         """Block until every flow queue is empty (DLQs may hold what failed)."""
         import time
@@ -244,7 +259,7 @@ class LocalMode:
             worker.stop()
         for server in self._servers:
             server.shutdown()
-        if getattr(self, "tryton", None):
+        if self.tryton is not None and getattr(self, "_own_tryton", False):
             self.tryton.stop()
         if getattr(self, "moto", None):
             self.moto.stop()

@@ -39,3 +39,20 @@ def test_echo_hash_and_watermark_round_trip(aws):
     assert mappings.get("order", "k").written == {"crm": "abc"}
     assert mappings.get_watermark("erp_stock") == "2026-11-23T10:00:00"
     assert mappings.get_watermark("other") is None
+
+
+def test_a_lease_is_exclusive_until_released(aws):
+    mappings = store(aws)
+    assert mappings.acquire_lease("order:erp", "main:1", "event-a", 120)
+    assert not mappings.acquire_lease("order:erp", "main:1", "event-b", 120)
+    assert mappings.acquire_lease("order:erp", "main:1", "event-a", 120)  # the holder may renew
+    mappings.release_lease("order:erp", "main:1", "event-b")  # not the holder: no effect
+    assert not mappings.acquire_lease("order:erp", "main:1", "event-b", 120)
+    mappings.release_lease("order:erp", "main:1", "event-a")
+    assert mappings.acquire_lease("order:erp", "main:1", "event-b", 120)
+
+
+def test_an_expired_lease_can_be_taken_over(aws):
+    mappings = store(aws)
+    assert mappings.acquire_lease("order:erp", "main:2", "crashed", 0)
+    assert mappings.acquire_lease("order:erp", "main:2", "event-b", 120)

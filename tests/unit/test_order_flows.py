@@ -137,3 +137,17 @@ def test_crm_outage_is_transient_and_leaves_nothing_half_written(mappings):
 
     to_crm("orders_create", crm, mappings)
     assert len(crm.deals) == 1
+
+
+def test_an_order_being_written_by_another_event_is_retried_not_duplicated(erp, mappings):
+    order_key = ShopifyPayloads().order(STORE, envelope("orders_create").payload).store_reference
+    assert mappings.acquire_lease("order:erp", order_key, "another-event", 120)
+
+    with pytest.raises(TransientError) as busy:
+        to_erp("orders_paid", erp, mappings)
+    assert busy.value.reason == "entity_busy"
+    assert erp.sales == {}
+
+    mappings.release_lease("order:erp", order_key, "another-event")
+    assert to_erp("orders_paid", erp, mappings).action == "applied"
+    assert len(erp.sales) == 1

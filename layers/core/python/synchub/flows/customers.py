@@ -1,7 +1,10 @@
 """Customer flows: a store customer becomes a CRM contact and an ERP customer; newest wins."""
 from __future__ import annotations
 
+import uuid
+
 from synchub.errors import PermanentError, TransientError
+from synchub.flows.leases import exclusive
 from synchub.flows.outcome import Outcome, content_hash
 from synchub.models import Customer, EventEnvelope
 from synchub.ports import Crm, Erp, MappingStore, StorePayloads
@@ -54,7 +57,9 @@ def ensure_erp_customer(customer: Customer, *, key: str, erp: Erp, mappings: Map
     current = mappings.get(ENTITY, key)
     if current and current.written.get("erp") == digest and "erp" in current.ids:
         return current.ids["erp"]
-    erp_id = erp.upsert_customer(customer, reference=key)
+    # The ERP upsert is search-then-create: two orders of one new customer must not both create.
+    with exclusive(mappings, "customer:erp", key, owner=uuid.uuid4().hex):
+        erp_id = erp.upsert_customer(customer, reference=key)
     mappings.link(ENTITY, key, "erp", erp_id)
     mappings.remember_written(ENTITY, key, "erp", digest)
     return erp_id

@@ -10,6 +10,7 @@ from collections.abc import Mapping as MappingType
 
 from synchub.errors import PermanentError, TransientError, UnknownSku
 from synchub.flows.customers import ensure_erp_customer
+from synchub.flows.leases import exclusive
 from synchub.flows.outcome import Outcome, content_hash
 from synchub.models import Customer, Deal, EventEnvelope, FinancialStatus, FulfillmentStatus, Order
 from synchub.ports import Crm, Erp, MappingStore, StorePayloads
@@ -37,6 +38,12 @@ def sync_order_to_erp(envelope: EventEnvelope, *, payloads: StorePayloads, erp: 
     if not mappings.claim_version(ENTITY, key, order.updated_at, scope="erp"):
         return Outcome.skipped("stale")
 
+    with exclusive(mappings, "order:erp", key, owner=envelope.event_id):
+        return _apply_order_to_erp(order, erp=erp, mappings=mappings)
+
+
+def _apply_order_to_erp(order: Order, *, erp: Erp, mappings: MappingStore) -> Outcome:
+    key = order.store_reference
     # Crash safety: the ERP itself is the truth about whether the sale exists, not our mapping.
     existing = erp.find_sales_order(key)
     if order.cancelled:

@@ -17,7 +17,7 @@ from synchub.ports import Crm, Erp, EventPublisher, MappingStore, StorePayloads,
 from synchub.runtime.bus import EventBridgePublisher
 from synchub.runtime.config import CrmConfig, DeploymentConfig, ErpConfig
 from synchub.runtime.dead_letters import DeadLetterParking
-from synchub.runtime.secrets import get_secret
+from synchub.runtime.secrets import Secrets
 from synchub.runtime.settings import Settings, deployment_config, settings
 from synchub.state.idempotency import persistence_layer
 from synchub.state.mappings import DynamoMappingStore
@@ -88,6 +88,13 @@ class Wiring:
         # A plain client: a resource's meta.client would serialise Powertools' typed attributes again.
         return persistence_layer(self.settings.idempotency_table, boto3_client=boto3.client("dynamodb"))
 
+    @cached_property
+    def secrets(self) -> Secrets:
+        return Secrets(boto3.client("secretsmanager"))
+
+    def get_secret(self, name: str) -> dict[str, Any]:
+        return self.secrets.get(name)
+
     # Vendors ------------------------------------------------------------------------------------
     @cached_property
     def erp(self) -> Erp:
@@ -95,7 +102,7 @@ class Wiring:
         if erp is None:
             raise RuntimeError("no ERP configured")
         factory = registry.resolve(registry.ERPS, erp.kind)
-        return factory(erp, get_secret(erp.secret_name), http_client=self._http_clients.get("erp"))
+        return factory(erp, self.get_secret(erp.secret_name), http_client=self._http_clients.get("erp"))
 
     @cached_property
     def crm(self) -> Crm:
@@ -103,7 +110,7 @@ class Wiring:
         if crm is None:
             raise RuntimeError("no CRM configured")
         factory = registry.resolve(registry.CRMS, crm.kind)
-        return factory(crm, get_secret(crm.secret_name), http_client=self._http_clients.get("crm"))
+        return factory(crm, self.get_secret(crm.secret_name), http_client=self._http_clients.get("crm"))
 
     @property
     def crm_config(self) -> CrmConfig:
@@ -126,7 +133,7 @@ class Wiring:
             options: dict[str, Any] = {"http_client": self._http_clients.get(store_id)}
             if store.platform == "shopify":
                 options["mappings"] = self.mappings
-            self._storefronts[store_id] = factory(store, get_secret(store.secret_name), **options)
+            self._storefronts[store_id] = factory(store, self.get_secret(store.secret_name), **options)
         return self._storefronts[store_id]
 
     def store_targets(self) -> list[StoreTarget]:
@@ -151,4 +158,4 @@ class Wiring:
     def webhook_secret(self, store_id: str) -> str:
         store = self.config.store(store_id)
         assert store is not None
-        return str(get_secret(store.secret_name)["webhook_secret"])
+        return str(self.get_secret(store.secret_name)["webhook_secret"])

@@ -4,10 +4,13 @@ Item layout (single table, pk/sk, one GSI for reverse lookups):
   pk=MAP#<entity>#<key>  sk=MAP              ids, v_<scope> (ISO UTC), w_<system> (hash)
   pk=MAP#<entity>#<key>  sk=ID#<system>      gsi1pk=ID#<entity>#<system>#<system id>, gsi1sk=<key>
   pk=WM#<source>         sk=WM               value
+  pk=LEASE#<entity>#<key> sk=LEASE           owner, until (one event of an entity applied at a time)
 """
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -89,6 +92,32 @@ class DynamoMappingStore:
             ExpressionAttributeNames={"#w": f"w_{system}"},
             ExpressionAttributeValues={":w": content_hash},
         )
+
+    def acquire_lease(self, entity: str, key: str, owner: str, seconds: int) -> bool:
+        now = time.time()
+        try:
+            self.table.put_item(
+                Item={"pk": f"LEASE#{entity}#{key}", "sk": "LEASE", "owner": owner, "until": Decimal(str(now + seconds)),
+                      "expiration": int(now + seconds + 3600)},
+                ConditionExpression="attribute_not_exists(pk) OR #until < :now OR #owner = :owner",
+                ExpressionAttributeNames={"#until": "until", "#owner": "owner"},
+                ExpressionAttributeValues={":now": Decimal(str(now)), ":owner": owner},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release_lease(self, entity: str, key: str, owner: str) -> None:
+        try:
+            self.table.delete_item(Key={"pk": f"LEASE#{entity}#{key}", "sk": "LEASE"},
+                                   ConditionExpression="#owner = :owner",
+                                   ExpressionAttributeNames={"#owner": "owner"},
+                                   ExpressionAttributeValues={":owner": owner})
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise  # someone else's lease (ours expired): leave it
 
     def get_watermark(self, source: str) -> str | None:
         item = self.table.get_item(Key={"pk": f"WM#{source}", "sk": "WM"}, ConsistentRead=True).get("Item")
