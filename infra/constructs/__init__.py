@@ -1,0 +1,1 @@
+"""One CDK construct per SyncHub capability; infra/stack.py composes them."""
