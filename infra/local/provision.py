@@ -23,7 +23,7 @@ class LocalResources:
     config_parameter: str
     ingest_dlq_url: str
     queue_urls: dict[str, str] = field(default_factory=dict)  # flow -> queue
-    dlq_urls: dict[str, str] = field(default_factory=dict)  # flow -> its DLQ
+    dlq_urls: dict[str, str] = field(default_factory=dict)  # flow or schedule -> its DLQ
 
     def settings(self, flow: str, config: DeploymentConfig) -> Settings:
         """The run-time settings the function `flow` would get from CDK, with local values."""
@@ -61,7 +61,7 @@ def provision(config: DeploymentConfig, *, dynamodb: Any, sqs: Any, events: Any,
         resources.queue_urls[flow.flow] = queue_url
         resources.dlq_urls[flow.flow] = dlq_url
     for job in topology.scheduled_jobs(config):
-        _queue(sqs, job.dlq_name)
+        resources.dlq_urls[job.schedule] = _queue(sqs, job.dlq_name)
 
     for name, value in secrets.items():
         try:

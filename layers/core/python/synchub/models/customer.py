@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 
@@ -23,6 +22,9 @@ def normalise_phone(value: str | None, region: str | None = None) -> str | None:
     if value is None or not value.strip():
         return None
     raw = value.strip()
+    # Imported here: phonenumbers' metadata costs ~50 ms at cold start, and most functions never see a phone.
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(raw, region.upper() if region else None)
     except phonenumbers.NumberParseException:

@@ -42,7 +42,9 @@ class DynamoReconcileReports:
         self.record_drift(run_id, [*fixed, *failed])
         self.table.update_item(
             Key={"pk": f"RECON#{run_id}", "sk": f"STORE#{store}"},
-            UpdateExpression="ADD fixed :fixed, failed :failed, chunks_done :one SET finished_at = :now",
+            UpdateExpression="ADD #fixed :fixed, #failed :failed, #done :one SET #finished = :now",
+            ExpressionAttributeNames={"#fixed": "fixed", "#failed": "failed", "#done": "chunks_done",
+                                      "#finished": "finished_at"},  # "fixed" is a DynamoDB reserved word
             ExpressionAttributeValues={":fixed": len(fixed), ":failed": len(failed), ":one": 1,
                                        ":now": datetime.now(timezone.utc).isoformat()},
         )
