@@ -92,11 +92,13 @@ def _orders(local: LocalMode) -> Table:
     table = Table(title="Orders: store -> Tryton sale and HubSpot deal")
     for column in ("store order", "Tryton sale", "state", "total", "HubSpot contact", "deal stage", "amount"):
         table.add_column(column)
+    seen: set[str] = set()
     for store, platform, sample, _, _ in SCRIPT:
         payload = json.loads((EVENTS / f"{sample}.json").read_text())
-        if "line_items" not in payload:
-            continue
         reference = f"{store}:{payload['id']}"
+        if "line_items" not in payload or reference in seen:
+            continue
+        seen.add(reference)
         sale = erp.find_sales_order(reference)
         deal = deals.get(reference)
         contact_ids = local.hubspot.associated_ids("deals", deal["id"], "contacts") if deal else []
@@ -139,11 +141,17 @@ def _parked(local: LocalMode) -> list[tuple[str, str, str]]:
         for message in messages:
             attributes = message.get("MessageAttributes", {})
             found.append((flow, attributes.get("reason", {}).get("StringValue", "?"),
-                          attributes.get("detail", {}).get("StringValue", "")[:120]))
+                          attributes.get("detail", {}).get("StringValue", "")[:400]))
     return found
 
 
 def main() -> None:
+    import logging
+    import os
+
+    # The demo's output is its tables: only warnings from the functions (make local shows everything).
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     console = Console()
     local = LocalMode(start_ticks=False)
     started = time.monotonic()

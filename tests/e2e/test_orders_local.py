@@ -138,3 +138,18 @@ def test_persian_and_chinese_names_survive_into_tryton_and_hubspot(local_mode, s
     parties = erp(local_mode).client.call("model.party.party.search_read", [
         [("name", "ilike", f"%{order.customer.first_name}%")], 0, None, None, ["name"], {}])
     assert parties
+
+
+def test_woocommerce_order_with_a_fee_reaches_tryton_with_the_store_total(local_mode, woo_store):
+    from synchub.connectors.woocommerce.mapping import WooCommercePayloads
+
+    payload, headers = sample("woocommerce/order_created", id=880001, number="880001")
+    order = WooCommercePayloads().order("eu", payload)
+    assert any(line.sku is None for line in order.lines)  # the gift-wrap fee
+    woo_store.send(payload, headers)
+    assert eventually(lambda: erp(local_mode).find_sales_order("eu:880001"))
+    assert local_mode.wait_idle(60)
+
+    sale = erp(local_mode).find_sales_order("eu:880001")
+    assert sale.state in ("confirmed", "processing")
+    assert Decimal(sale.total) == order.total.amount

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping as MappingType
 
-from synchub.errors import PermanentError, TransientError, UnknownSku
+from synchub.errors import TransientError, UnknownSku
 from synchub.flows.customers import ensure_erp_customer
 from synchub.flows.leases import exclusive
 from synchub.flows.outcome import Outcome, content_hash
@@ -57,9 +57,6 @@ def _apply_order_to_erp(order: Order, *, erp: Erp, mappings: MappingStore) -> Ou
     missing = sorted({sku for sku in order.skus if sku not in products})
     if missing:
         raise UnknownSku(missing)
-    if any(line.sku is None for line in order.lines):
-        raise PermanentError("order has a line without SKU", reason="line_without_sku",
-                             lines=[line.source_line_id for line in order.lines if line.sku is None])
 
     if existing is None:
         customer_key, customer = order_customer(order)

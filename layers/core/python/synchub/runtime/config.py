@@ -68,6 +68,7 @@ class ErpConfig(_Strict):
     secret_name: str  # {"username": ..., "password": ...}
     warehouses: tuple[str, ...] = ("WH",)  # ERP warehouse codes whose stock reaches the stores
     shipping_product: str = "SHIPPING"  # ERP product code used for shipping lines
+    fee_product: str = "FEE"  # ERP service code for store fees: order lines without SKU (gift wrap, ...)
     stock_page_size: int = Field(default=1000, ge=1, le=5000)
 
 

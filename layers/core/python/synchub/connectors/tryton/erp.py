@@ -213,10 +213,12 @@ class TrytonErp:
     # -- internals: sales ------------------------------------------------------------------------
 
     def _line_specs(self, order: Order, products: dict[str, str]) -> list[LineSpec]:
-        unknown = [line.sku or f"(no SKU: {line.title})" for line in order.lines if not products.get(line.sku or "")]
+        unknown = [line.sku for line in order.lines if line.sku and not products.get(line.sku)]
         if unknown:
             raise UnknownSku(unknown)
-        specs = [LineSpec(int(products[line.sku or ""]), Decimal(line.quantity), line.unit_price.amount, line.title)
+        # A line without SKU is a store fee (gift wrap, handling): money on the order, no stock to reserve.
+        specs = [LineSpec(int(products[line.sku]) if line.sku else self._service(self.config.fee_product),
+                          Decimal(line.quantity), line.unit_price.amount, line.title)
                  for line in order.lines]
         for shipping in order.shipping_lines:
             specs.append(LineSpec(self._service(self.config.shipping_product), Decimal(1), shipping.price.amount,
