@@ -112,6 +112,18 @@ def test_user_error_body_is_a_permanent_rejection_with_the_message() -> None:
     assert len(fake.calls("model.party.contact_mechanism.create")) == 1  # not retried
 
 
+def test_a_uniqueness_conflict_between_concurrent_creates_is_transient_not_parked() -> None:
+    # Seen on a fresh SQLite database: two parties created at once drew the same sequence code.
+    fake = FakeTryton(lambda body, request: httpx.Response(200, json=sample("user_error_party_code_unique.json")))
+    client = client_for(fake)
+
+    with pytest.raises(TransientError) as caught:
+        client.model("party.party", "create", [{"name": "Negar"}])
+
+    assert not isinstance(caught.value, PermanentError)
+    assert caught.value.reason == "write_conflict"
+
+
 def test_server_errors_and_timeouts_are_transient_after_retries() -> None:
     fake = FakeTryton(lambda body, request: httpx.Response(503, text="Service Unavailable"))
     client = client_for(fake, attempts=3)

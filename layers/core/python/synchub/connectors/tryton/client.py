@@ -22,6 +22,7 @@ from synchub.errors import TransientError, VendorError, VendorRejected
 VENDOR = "tryton"
 # Raised by Tryton when a concurrent transaction won, or when a client logs in too often: try again later.
 _TRANSIENT_ERRORS = {"ConcurrencyException", "RateLimitException", "DatabaseOperationalError"}
+_UNIQUE_VIOLATION = "must be unique"  # Tryton's SQL unique-constraint message: "The code on party must be unique."
 
 
 def encode_value(value: Any) -> Any:
@@ -146,6 +147,10 @@ class TrytonClient:
         text = f"{VENDOR}: {method}: {kind}: {message}"
         if kind in _TRANSIENT_ERRORS:
             raise TransientError(text, reason="vendor_busy", category=kind)
+        if kind == "UserError" and _UNIQUE_VIOLATION in str(message):
+            # Another transaction wrote the same key (or drew the same sequence number on SQLite) at the
+            # same moment: a write conflict. A retry searches again and finds or creates cleanly.
+            raise TransientError(text, reason="write_conflict", category=kind)
         if kind in ("UserError", "UserWarning", "AccessError", "LoginException"):
             raise VendorRejected(text, vendor=VENDOR, status=response.status_code, category=kind, body=detail)
         if "database is locked" in kind:  # SQLite's writer lock was held past trytond's own retries
