@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from pathlib import Path
@@ -99,9 +100,10 @@ def report(run_id: str | None, stage: str, drift: bool) -> None:
 
 
 def _local_info() -> dict:
-    if not LOCAL_INFO.exists():
+    path = Path(os.environ.get("SYNCHUB_LOCAL_INFO", LOCAL_INFO))  # another local mode's .synchub/local.json
+    if not path.exists():
         raise click.ClickException("local mode is not running (start it with `make local`)")
-    return json.loads(LOCAL_INFO.read_text())
+    return json.loads(path.read_text())
 
 
 if __name__ == "__main__":
