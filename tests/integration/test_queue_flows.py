@@ -70,3 +70,29 @@ def test_garbage_on_a_flow_queue_is_parked_as_invalid_envelope(aws, lambda_conte
     assert response == {"batchItemFailures": []}
     [parked] = aws.drain(aws.resources.dlq_urls["order_to_erp"])
     assert parked["MessageAttributes"]["reason"]["StringValue"] == "invalid_envelope"
+
+
+class ThrottledCrm(FakeCrm):
+    """A CRM answering 429 with Retry-After: 1."""
+
+    def upsert_contacts(self, customers):
+        from synchub.errors import TransientError
+
+        raise TransientError("HTTP 429", retry_after=1, reason="throttled")
+
+
+def test_a_throttled_record_comes_back_when_the_vendor_said_not_after_the_visibility_timeout(aws, lambda_context):
+    import time
+
+    deliver(aws, lambda_context, "orders_create")
+    url = aws.resources.queue_urls["order_to_crm"]
+    messages = aws.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"])["Messages"]
+
+    response = load_handler("order_to_crm").lambda_handler(
+        aws.sqs_event(messages, "order_to_crm"), lambda_context, wiring=aws.wiring("order_to_crm", crm=ThrottledCrm()))
+
+    assert len(response["batchItemFailures"]) == 1
+    assert aws.sqs.receive_message(QueueUrl=url).get("Messages") is None  # not before Retry-After
+    time.sleep(1.5)
+    [again] = aws.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]  # the queue's own
+    assert again["Body"] == messages[0]["Body"]  # visibility timeout is 181 s: this is the vendor's 1 s

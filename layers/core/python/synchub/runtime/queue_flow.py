@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from pydantic import ValidationError
 
-from synchub.errors import PermanentError
+from synchub.errors import PermanentError, TransientError
 from synchub.flows.outcome import Outcome
 from synchub.models import EventEnvelope
 from synchub.ports import DeadLetters
@@ -26,10 +27,41 @@ from synchub.runtime.observability import logger, metrics
 from synchub.state.idempotency import idempotency_config
 
 Apply = Callable[[EventEnvelope], Outcome]
+FIRST_DELAY_SECONDS = 10
+MAX_DELAY_SECONDS = 900  # beyond 15 minutes the age-of-oldest-message alarm is the better signal
+
+
+def retry_delay(error: BaseException, receives: int) -> int:
+    """Seconds until a failed record is retried: what the vendor asked for, else exponential backoff."""
+    asked = getattr(error, "retry_after", None) if isinstance(error, TransientError) else None
+    if asked is not None:
+        return max(1, min(MAX_DELAY_SECONDS, math.ceil(asked)))
+    return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** (max(receives, 1) - 1))
+
+
+class QueueBackoff:
+    """Makes a failed record visible again after `delay` instead of the queue's full visibility timeout."""
+
+    def __init__(self, sqs: Any) -> None:
+        self.sqs = sqs
+        self._urls: dict[str, str] = {}
+
+    def delay(self, record: SQSRecord, seconds: int) -> None:
+        try:
+            self.sqs.change_message_visibility(QueueUrl=self._url(record.event_source_arn),
+                                               ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds)
+        except Exception:  # best effort: without it the record still returns after the visibility timeout
+            logger.warning("could not shorten the retry delay", extra={"message_id": record.message_id})
+
+    def _url(self, arn: str) -> str:
+        if arn not in self._urls:
+            _, _, _, _, account, name = arn.split(":", 5)
+            self._urls[arn] = self.sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        return self._urls[arn]
 
 
 def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: Apply, dead_letters: DeadLetters,
-                   idempotency_store: Any) -> dict[str, Any]:
+                   idempotency_store: Any, backoff: QueueBackoff | None = None) -> dict[str, Any]:
     config = idempotency_config()
     config.register_lambda_context(context)
 
@@ -58,9 +90,12 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
             return
         except Exception as error:  # transient: the record goes back to the queue and is retried
             metrics.add_metric(name="TransientFailure", unit=MetricUnit.Count, value=1)
+            delay = retry_delay(error, int(record.attributes.approximate_receive_count or 1))
             logger.warning("event will be retried", extra={"flow": flow, "event_id": envelope.event_id,
-                                                           "error": type(error).__name__,
+                                                           "error": type(error).__name__, "retry_in": delay,
                                                            "reason": getattr(error, "reason", None)})
+            if backoff is not None:
+                backoff.delay(record, delay)
             raise
         outcome = Outcome.model_validate(result) if ran else Outcome.skipped("duplicate")
         metrics.add_metric(name="EventApplied" if outcome.action == "applied" else "EventSkipped",
@@ -94,6 +129,6 @@ def queue_flow_handler(flow: str, bind: Callable[[Any], Apply]) -> Callable[...,
     def lambda_handler(event: dict[str, Any], context: Any, wiring: Wiring | None = None) -> dict[str, Any]:
         wiring = wiring or Wiring.default()
         return run_queue_flow(event, context, flow=flow, apply=bind(wiring), dead_letters=wiring.dead_letters,
-                              idempotency_store=wiring.idempotency)
+                              idempotency_store=wiring.idempotency, backoff=wiring.backoff)
 
     return lambda_handler

@@ -17,6 +17,7 @@ from synchub.ports import Crm, Erp, EventPublisher, MappingStore, StorePayloads,
 from synchub.runtime.bus import EventBridgePublisher
 from synchub.runtime.config import CrmConfig, DeploymentConfig, ErpConfig
 from synchub.runtime.dead_letters import DeadLetterParking
+from synchub.runtime.queue_flow import QueueBackoff
 from synchub.runtime.secrets import Secrets
 from synchub.runtime.settings import Settings, deployment_config, settings
 from synchub.state.idempotency import persistence_layer
@@ -82,6 +83,10 @@ class Wiring:
             raise RuntimeError("this function has no DLQ configured (SYNCHUB_DLQ_URL)")
         return DeadLetterParking(self._sqs or boto3.client("sqs"), self.settings.dlq_url,
                                  self.settings.flow or "unknown")
+
+    @cached_property
+    def backoff(self) -> QueueBackoff:
+        return QueueBackoff(self._sqs or boto3.client("sqs"))
 
     @cached_property
     def idempotency(self) -> Any:
