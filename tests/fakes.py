@@ -215,9 +215,14 @@ class FakeStorefront:
 class RecordingPublisher:
     published: list[EventEnvelope] = field(default_factory=list)
     fail: bool = False
+    max_entry_bytes: int | None = None  # EventBridge's 256 KB, made small in tests
 
     def publish(self, envelopes: Iterable[EventEnvelope]) -> None:
+        from synchub.runtime.bus import EventTooLarge
+
         batch = list(envelopes)
+        if self.max_entry_bytes and any(len(e.model_dump_json()) > self.max_entry_bytes for e in batch):
+            raise EventTooLarge("event exceeds the bus entry size")
         if self.fail:
             raise RuntimeError("PutEvents failed for 1 of 1 entries")
         self.published.extend(batch)

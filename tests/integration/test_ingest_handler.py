@@ -74,3 +74,15 @@ def test_unknown_store_gets_404(aws, lambda_context):
     body, headers = load_event("shopify/orders_create")
     response = invoke(aws, api_event("nope", "shopify", body, headers), lambda_context)
     assert response["statusCode"] == 404
+
+
+def test_publisher_refuses_an_envelope_over_eventbridges_entry_size(aws):
+    import pytest
+
+    from synchub.runtime.bus import EventBridgePublisher, EventTooLarge
+    from synchub.models import EventEnvelope
+
+    big = EventEnvelope(event_id="e", source="shopify", store="main", topic="order.created", entity="order",
+                        entity_id="1", occurred_at="2026-11-23T10:00:00Z", payload={"note": "x" * 300_000})
+    with pytest.raises(EventTooLarge):
+        EventBridgePublisher(aws.events, aws.resources.bus_name).publish([big])

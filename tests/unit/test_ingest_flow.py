@@ -98,3 +98,13 @@ def test_signed_woocommerce_order_is_published():
 
     assert result.outcome == "accepted"
     assert publisher.published[0].topic == "order.created"
+
+
+def test_order_too_large_for_the_bus_is_parked_and_answered_200_so_the_store_keeps_its_subscription():
+    publisher, parking = RecordingPublisher(max_entry_bytes=1024), RecordingDeadLetters()
+    result = ingest(shopify_request("orders_create"), publisher=publisher, parking=parking)
+
+    assert (result.status, result.outcome) == (200, "parked")
+    [(_, reason, _)] = parking.parked
+    assert reason == "too_large_for_bus"
+    assert publisher.published == []

@@ -45,7 +45,10 @@ def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, s
     decision: WebhookDecision = decoder.decode(request.store_id, request.headers, request.body)
     if decision.kind == "unusable" or (decision.kind == "event" and decision.envelope is None):
         return _park(_parked_record(request), parking, decision.reason or "unusable")
-    return _publish(decision, publisher, handled_topics)
+    result = _publish(decision, publisher, handled_topics)
+    if result.outcome == "too_large_for_bus":  # keep it and answer 200: a retry would fail the same way
+        return _park(_parked_record(request), parking, "too_large_for_bus")
+    return result
 
 
 def accept_partner_event(event: dict, *, store_id: str | None, decoder: object | None, publisher: EventPublisher,
@@ -57,7 +60,10 @@ def accept_partner_event(event: dict, *, store_id: str | None, decoder: object |
     decision = partner.decode_eventbridge(store_id, event)
     if decision.kind == "unusable" or (decision.kind == "event" and decision.envelope is None):
         return _park(json.dumps(event, default=str), parking, decision.reason or "unusable")
-    return _publish(decision, publisher, handled_topics)
+    result = _publish(decision, publisher, handled_topics)
+    if result.outcome == "too_large_for_bus":
+        return _park(json.dumps(event, default=str), parking, "too_large_for_bus")
+    return result
 
 
 def _publish(decision: WebhookDecision, publisher: EventPublisher, handled_topics: Collection[str]) -> IngestResult:
@@ -69,6 +75,8 @@ def _publish(decision: WebhookDecision, publisher: EventPublisher, handled_topic
         return IngestResult(200, "skipped", f"topic not handled: {envelope.topic}", envelope.event_id)
     try:
         publisher.publish([envelope])
+    except ValueError as error:  # EventTooLarge: permanent for this body
+        return IngestResult(200, "too_large_for_bus", str(error), envelope.event_id)
     except Exception as error:  # the bus did not take it: make the store retry
         return IngestResult(503, "unavailable", f"publish failed: {type(error).__name__}", envelope.event_id)
     return IngestResult(200, "accepted", envelope.topic, envelope.event_id)

@@ -15,6 +15,10 @@ class PublishError(RuntimeError):
     pass
 
 
+class EventTooLarge(ValueError):
+    """The envelope exceeds what one EventBridge entry can carry: retrying cannot help."""
+
+
 class EventBridgePublisher:
     def __init__(self, client: Any, bus_name: str) -> None:
         self.client = client
@@ -25,7 +29,7 @@ class EventBridgePublisher:
         for envelope in envelopes:
             detail = envelope.model_dump_json()
             if len(detail.encode("utf-8")) > MAX_ENTRY_BYTES - 1024:
-                raise PublishError(f"event {envelope.event_id} exceeds EventBridge's entry size")
+                raise EventTooLarge(f"event {envelope.event_id} exceeds EventBridge's {MAX_ENTRY_BYTES} byte entry")
             batch.append({"Source": DETAIL_SOURCE, "DetailType": envelope.detail_type, "Detail": detail,
                           "EventBusName": self.bus_name, "Time": envelope.occurred_at})
             if len(batch) == MAX_ENTRIES:
