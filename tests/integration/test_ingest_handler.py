@@ -86,3 +86,27 @@ def test_publisher_refuses_an_envelope_over_eventbridges_entry_size(aws):
                         entity_id="1", occurred_at="2026-11-23T10:00:00Z", payload={"note": "x" * 300_000})
     with pytest.raises(EventTooLarge):
         EventBridgePublisher(aws.events, aws.resources.bus_name).publish([big])
+
+
+def test_shopify_eventbridge_partner_delivery_reaches_the_order_queues_without_a_signature(aws, lambda_context):
+    from tests.eventdata import load_json
+
+    response = load_handler("ingest").lambda_handler(load_json("shopify/eventbridge_orders_create"), lambda_context,
+                                                     wiring=aws.wiring("ingest"))
+
+    assert response == {"outcome": "accepted"}
+    depths = queue_depths(aws)
+    assert depths["order_to_erp"] == 1 and depths["order_to_crm"] == 1
+
+
+def test_partner_delivery_from_a_shop_we_do_not_know_is_parked(aws, lambda_context):
+    from tests.eventdata import load_json
+
+    event = load_json("shopify/eventbridge_orders_create")
+    event["detail"]["metadata"]["X-Shopify-Shop-Domain"] = "someone-else.myshopify.com"
+    response = load_handler("ingest").lambda_handler(event, lambda_context, wiring=aws.wiring("ingest"))
+
+    assert response == {"outcome": "parked"}
+    [parked] = aws.drain(aws.resources.ingest_dlq_url)
+    assert parked["MessageAttributes"]["reason"]["StringValue"] == "unknown_store"
+    assert set(queue_depths(aws).values()) == {0}
