@@ -42,8 +42,8 @@ bench: $(STAMP)  ## benchmarks, printing figures and ratios against baselines me
 	$(PY) -m tests.bench
 
 lint: $(STAMP)
-	$(PY) -m pip install --quiet ruff mypy
 	$(VENV)/bin/ruff check layers functions infra tests
+	$(VENV)/bin/mypy layers/core/python/synchub
 
 clean:
 	rm -rf cdk.out layers/deps/python .synchub .pytest_cache

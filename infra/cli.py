@@ -80,9 +80,9 @@ def trigger(schedule: str, stage: str, dry_run: bool, run_id: str | None) -> Non
 def report(run_id: str | None, stage: str, drift: bool) -> None:
     """Summary of a reconciliation run (the newest when RUN_ID is omitted)."""
     import boto3
+    from synchub.state.reports import DynamoReconcileReports
 
     from infra.topology import STATE_TABLE, table_name
-    from synchub.state.reports import DynamoReconcileReports
 
     endpoint = _local_info()["aws_endpoint_url"] if stage == "local" else None
     table = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1" if endpoint else None)

@@ -12,7 +12,15 @@ from decimal import Decimal
 
 from synchub.errors import TransientError
 from synchub.models import (
-    Customer, Deal, EventEnvelope, Order, StockLevel, StockUpdate, StockUpdateResult, StoreStock, UpsertOutcome,
+    Customer,
+    Deal,
+    EventEnvelope,
+    Order,
+    StockLevel,
+    StockUpdate,
+    StockUpdateResult,
+    StoreStock,
+    UpsertOutcome,
 )
 from synchub.ports import DriftItem, Mapping, SalesOrderRef, StockChanges
 
@@ -208,7 +216,8 @@ class FakeStorefront:
             yield StoreStock(sku=sku, location_id=location, available=available)
 
     def read_available(self, skus: Sequence[str]) -> list[StoreStock]:
-        return [StoreStock(sku=s, location_id=l, available=a) for (s, l), a in self.available.items() if s in skus]
+        return [StoreStock(sku=sku, location_id=location, available=available)
+                for (sku, location), available in self.available.items() if sku in skus]
 
 
 @dataclass

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.metrics import MetricUnit
-
 from synchub.catalog import handled_topics
 from synchub.flows.ingest import IngestResult, WebhookRequest, accept_partner_event, accept_webhook
 from synchub.runtime.observability import logger, metrics, tracer

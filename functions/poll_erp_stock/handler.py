@@ -5,7 +5,6 @@ from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-
 from synchub.flows.inventory import publish_stock_changes
 from synchub.runtime.observability import logger, metrics, tracer
 from synchub.runtime.wiring import Wiring

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-
 from synchub.flows.reconcile import plan_reconciliation
 from synchub.runtime.observability import logger, metrics, tracer
 from synchub.runtime.wiring import Wiring
@@ -18,7 +17,7 @@ from synchub.runtime.wiring import Wiring
 def lambda_handler(event: dict[str, Any], context: Any, wiring: Wiring | None = None) -> dict[str, Any]:
     wiring = wiring or Wiring.default()
     config, erp = wiring.config, wiring.erp_config
-    run_id = str(event.get("run_id") or f"{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}")
+    run_id = str(event.get("run_id") or f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}")
     plan = plan_reconciliation(
         run_id=run_id, erp=wiring.erp, stores=wiring.store_targets(), warehouses=erp.warehouses,
         publisher=wiring.publisher, reports=wiring.reports, safety_buffer=config.inventory.safety_buffer,

@@ -93,7 +93,7 @@ def _orders(local: LocalMode) -> Table:
     for column in ("store order", "Tryton sale", "state", "total", "HubSpot contact", "deal stage", "amount"):
         table.add_column(column)
     seen: set[str] = set()
-    for store, platform, sample, _, _ in SCRIPT:
+    for store, _platform, sample, _, _ in SCRIPT:
         payload = json.loads((EVENTS / f"{sample}.json").read_text())
         reference = f"{store}:{payload['id']}"
         if "line_items" not in payload or reference in seen:

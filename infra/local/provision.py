@@ -9,9 +9,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from infra import topology
 from synchub.runtime.config import DeploymentConfig
 from synchub.runtime.settings import Settings
+
+from infra import topology
 
 
 @dataclass
@@ -95,7 +96,8 @@ def _table(dynamodb: Any, name: str, spec: topology.TableSpec) -> None:
 
 
 def _queue(sqs: Any, name: str, attributes: dict[str, str] | None = None) -> str:
-    url = sqs.create_queue(QueueName=name, Attributes={"SqsManagedSseEnabled": "true", **(attributes or {})})["QueueUrl"]
+    encrypted = {"SqsManagedSseEnabled": "true", **(attributes or {})}
+    url = sqs.create_queue(QueueName=name, Attributes=encrypted)["QueueUrl"]
     if attributes:
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
     return url

@@ -46,7 +46,8 @@ def _credentials(data_dir: Path) -> dict[str, str]:
     if path.exists():
         return json.loads(path.read_text())
     values = {
-        "shopify_webhook_secret": random_secrets.token_hex(24), "shopify_access_token": "shpat_" + random_secrets.token_hex(16),
+        "shopify_webhook_secret": random_secrets.token_hex(24),
+        "shopify_access_token": "shpat_" + random_secrets.token_hex(16),
         "woocommerce_webhook_secret": random_secrets.token_hex(24),
         "woocommerce_consumer_key": "ck_" + random_secrets.token_hex(20),
         "woocommerce_consumer_secret": "cs_" + random_secrets.token_hex(20),
@@ -139,7 +140,7 @@ class LocalMode:
 
     def _configure(self, config: Any) -> Any:
         """Point the embedded default config at this machine's sandboxes and ERP."""
-        url = lambda name: f"http://127.0.0.1:{self.ports[name]}"  # noqa: E731
+        url = lambda name: f"http://127.0.0.1:{self.ports[name]}"
         shop_location = self.shopify.locations()[0]["id"]
         stores = tuple(
             store.model_copy(update={"api_url": url("shopify"), "locations": {"WH": shop_location}})
@@ -231,13 +232,14 @@ class LocalMode:
         return False
 
     def _write_info(self) -> dict[str, Any]:
-        url = lambda name: f"http://127.0.0.1:{self.ports[name]}"  # noqa: E731
+        url = lambda name: f"http://127.0.0.1:{self.ports[name]}"
         info = {
             "webhook_url": url("gateway") + "/webhooks/{store}/{platform}",
             "trigger_url": url("gateway") + "/_local/trigger/{schedule}",
             "status_url": url("gateway") + "/_local/status",
             "aws_endpoint_url": self.aws_endpoint, "stage": self.config.stage,
-            "stores": {store.id: {"platform": store.platform, "webhook_url": f"{url('gateway')}/webhooks/{store.id}/{store.platform}",
+            "stores": {store.id: {"platform": store.platform,
+                                  "webhook_url": f"{url('gateway')}/webhooks/{store.id}/{store.platform}",
                                   "webhook_secret": self.credentials[f"{store.platform}_webhook_secret"],
                                   "api_url": store.api_url} for store in self.config.stores},
             "shopify": {"graphql_url": f"{url('shopify')}/admin/api/{self.config.stores[0].api_version}/graphql.json",

@@ -1,12 +1,12 @@
 """Issue 4 end to end: ERP stock reaches the stores within one poll; reconciliation repairs drift."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-
 from synchub.models import Customer, Money, Order, OrderLine
+
 from tests.e2e.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -37,8 +37,8 @@ def poll(local) -> dict:
 
 def confirm_sale_in_tryton(local, sku: str, quantity: int) -> None:
     """A sale entered in the ERP itself (phone order, B2B), confirmed so it reserves stock."""
-    now = datetime.now(timezone.utc)
-    usd = lambda amount: Money(amount=Decimal(amount), currency="USD")  # noqa: E731
+    now = datetime.now(UTC)
+    usd = lambda amount: Money(amount=Decimal(amount), currency="USD")
     order = Order(store="erp-desk", source_id=str(now.timestamp()).replace(".", ""), reference="PHONE",
                   currency="USD", lines=(OrderLine(source_line_id="1", sku=sku, title=sku, quantity=quantity,
                                                    unit_price=usd("10"), discount=usd("0"), tax=usd("0")),),

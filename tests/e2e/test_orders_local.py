@@ -4,8 +4,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-
 from synchub.models import Order
+
 from tests.e2e.conftest import eventually, sample
 
 pytestmark = pytest.mark.e2e

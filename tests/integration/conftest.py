@@ -4,10 +4,10 @@ from __future__ import annotations
 import boto3
 import pytest
 from moto import mock_aws
+from synchub.runtime.config import CrmConfig, DeploymentConfig, ErpConfig, StoreConfig
+from synchub.runtime.wiring import Wiring
 
 from infra.local.provision import LocalResources, provision
-from synchub.runtime.config import DeploymentConfig, ErpConfig, CrmConfig, StoreConfig
-from synchub.runtime.wiring import Wiring
 
 SHOPIFY_SECRET = "shpss_integration_secret"
 WOO_SECRET = "wc_integration_secret"

@@ -78,9 +78,8 @@ def test_unknown_store_gets_404(aws, lambda_context):
 
 def test_publisher_refuses_an_envelope_over_eventbridges_entry_size(aws):
     import pytest
-
-    from synchub.runtime.bus import EventBridgePublisher, EventTooLarge
     from synchub.models import EventEnvelope
+    from synchub.runtime.bus import EventBridgePublisher, EventTooLarge
 
     big = EventEnvelope(event_id="e", source="shopify", store="main", topic="order.created", entity="order",
                         entity_id="1", occurred_at="2026-11-23T10:00:00Z", payload={"note": "x" * 300_000})

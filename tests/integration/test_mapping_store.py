@@ -1,11 +1,11 @@
 """The DynamoDB mapping store: links from any side, newest version wins, echo hashes, watermarks."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from synchub.state.mappings import DynamoMappingStore
 
-T = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def store(aws) -> DynamoMappingStore:

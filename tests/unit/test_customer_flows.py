@@ -4,6 +4,7 @@ from __future__ import annotations
 from synchub.connectors.shopify.mapping import ShopifyPayloads
 from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 from synchub.flows.customers import sync_customer_to_crm, sync_customer_to_erp
+
 from tests.eventdata import load_event
 from tests.fakes import FakeCrm, FakeErp, InMemoryMappingStore
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
-
 from synchub.catalog import handled_topics
 from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
 from synchub.flows.ingest import WebhookRequest, accept_webhook
+
 from tests.eventdata import load_event, sign_shopify, sign_woocommerce
 from tests.fakes import RecordingDeadLetters, RecordingPublisher
 

@@ -1,16 +1,16 @@
 """Stock flows: ERP changes reach each store as sellable quantities; reconciliation repairs drift."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from synchub.flows.inventory import WATERMARK_SOURCE, StoreTarget, publish_stock_changes, push_stock
 from synchub.flows.reconcile import CHUNK_TOPIC, apply_reconcile_chunk, plan_reconciliation
 from synchub.models import StockLevel
+
 from tests.fakes import FakeErp, FakeStorefront, InMemoryMappingStore, InMemoryReports, RecordingPublisher
 
-T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LOCATIONS = {"WH": "gid://shopify/Location/1"}
 LOC = LOCATIONS["WH"]
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
-
 from synchub.connectors.shopify.mapping import ShopifyPayloads
 from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 from synchub.errors import TransientError, UnknownSku
 from synchub.flows.orders import deal_state, sync_order_to_crm, sync_order_to_erp
 from synchub.runtime.config import CrmConfig
+
 from tests.eventdata import load_event
 from tests.fakes import FakeCrm, FakeErp, InMemoryMappingStore
 

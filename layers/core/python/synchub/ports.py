@@ -12,7 +12,15 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from synchub.models import (
-    Customer, Deal, EventEnvelope, Order, StockLevel, StockUpdate, StockUpdateResult, StoreStock, UpsertOutcome,
+    Customer,
+    Deal,
+    EventEnvelope,
+    Order,
+    StockLevel,
+    StockUpdate,
+    StockUpdateResult,
+    StoreStock,
+    UpsertOutcome,
 )
 
 
@@ -191,6 +199,7 @@ class ReconcileReports(Protocol):
 
     def record_drift(self, run_id: str, items: Sequence[DriftItem]) -> None: ...
 
-    def record_chunk(self, run_id: str, store: str, fixed: Sequence[DriftItem], failed: Sequence[DriftItem]) -> None: ...
+    def record_chunk(self, run_id: str, store: str, fixed: Sequence[DriftItem],
+                     failed: Sequence[DriftItem]) -> None: ...
 
     def summary(self, run_id: str) -> dict: ...

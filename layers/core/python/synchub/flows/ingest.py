@@ -77,7 +77,7 @@ def _publish(decision: WebhookDecision, publisher: EventPublisher, handled_topic
         publisher.publish([envelope])
     except ValueError as error:  # EventTooLarge: permanent for this body
         return IngestResult(200, "too_large_for_bus", str(error), envelope.event_id)
-    except Exception as error:  # the bus did not take it: make the store retry
+    except Exception as error:  # noqa: BLE001 - whatever the bus said, the store must retry: answer 503
         return IngestResult(503, "unavailable", f"publish failed: {type(error).__name__}", envelope.event_id)
     return IngestResult(200, "accepted", envelope.topic, envelope.event_id)
 
@@ -94,7 +94,7 @@ def _parked_record(request: WebhookRequest) -> str:
 def _park(record: str, parking: DeadLetters, reason: str) -> IngestResult:
     try:
         parking.park(record, reason)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - not stored durably: the store must retry
         return IngestResult(503, "unavailable", f"park failed: {type(error).__name__}")
     return IngestResult(200, "parked", reason)
 

@@ -5,9 +5,10 @@ after every change up to it was published, so a failed run repeats and never ski
 """
 from __future__ import annotations
 
-from collections.abc import Mapping as MappingType, Sequence
+from collections.abc import Mapping as MappingType
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from synchub.errors import TransientError
 from synchub.flows.outcome import Outcome
@@ -39,7 +40,7 @@ def publish_stock_changes(*, erp: Erp, mappings: MappingStore, publisher: EventP
                           warehouses: Sequence[str], now: datetime | None = None) -> PollResult:
     since = mappings.get_watermark(WATERMARK_SOURCE)
     changes = erp.stock_changes(since, warehouses)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     levels = list(changes.levels)
     envelopes = [
         EventEnvelope(event_id=f"stock:{since or 'start'}:{changes.watermark}:{index}", source="erp", store="erp",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from synchub.errors import TransientError
 from synchub.flows.inventory import StoreTarget
@@ -49,7 +49,7 @@ def plan_reconciliation(*, run_id: str, erp: Erp, stores: Sequence[StoreTarget],
                         publisher: EventPublisher, reports: ReconcileReports, safety_buffer: int = 0,
                         chunk_size: int = 1000, page_size: int = 1000, dry_run: bool = False,
                         now: datetime | None = None) -> ReconcilePlan:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     results = []
     for store in stores:
         store_stock = {(row.sku, row.location_id): row.available for row in store.storefront.read_inventory()}

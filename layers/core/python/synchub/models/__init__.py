@@ -7,7 +7,22 @@ from synchub.models.money import Money
 from synchub.models.order import FinancialStatus, FulfillmentStatus, Order, OrderLine, ShippingLine
 
 __all__ = [
-    "Address", "Customer", "Deal", "DETAIL_SOURCE", "EventEnvelope", "FinancialStatus",
-    "FulfillmentStatus", "Money", "Order", "OrderLine", "ShippingLine", "StockLevel", "StockUpdate",
-    "StockUpdateResult", "StoreStock", "UpsertOutcome", "normalise_email", "normalise_phone",
+    "DETAIL_SOURCE",
+    "Address",
+    "Customer",
+    "Deal",
+    "EventEnvelope",
+    "FinancialStatus",
+    "FulfillmentStatus",
+    "Money",
+    "Order",
+    "OrderLine",
+    "ShippingLine",
+    "StockLevel",
+    "StockUpdate",
+    "StockUpdateResult",
+    "StoreStock",
+    "UpsertOutcome",
+    "normalise_email",
+    "normalise_phone",
 ]

@@ -1,7 +1,7 @@
 """The canonical event envelope that ingest puts on the bus and every flow consumes."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +21,7 @@ class EventEnvelope(BaseModel):
     entity: str
     entity_id: str
     occurred_at: datetime
-    received_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    received_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     delivery_id: str | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
 

@@ -30,7 +30,7 @@ class Money(BaseModel):
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(amount=Decimal("0"), currency=currency)
+        return cls(amount=Decimal(0), currency=currency)
 
     def __add__(self, other: Money) -> Money:
         if other.currency != self.currency:

@@ -50,7 +50,7 @@ class QueueBackoff:
         try:
             self.sqs.change_message_visibility(QueueUrl=self._url(record.event_source_arn),
                                                ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds)
-        except Exception:  # best effort: without it the record still returns after the visibility timeout
+        except Exception:  # noqa: BLE001 - best effort: the record still returns after the visibility timeout
             logger.warning("could not shorten the retry delay", extra={"message_id": record.message_id})
 
     def _url(self, arn: str) -> str:
@@ -106,8 +106,8 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
     # A batch that fails entirely is reported like any other (every item returns to the queue), rather
     # than raised, so the flow's response is always the partial-failure list the mapping expects.
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                    context=context)
+    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
+                                         context=context))
 
 
 def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ import boto3
 
 from synchub.connectors import registry
 from synchub.flows.inventory import StoreTarget
-from synchub.ports import Crm, Erp, EventPublisher, MappingStore, StorePayloads, Storefront, WebhookDecoder
+from synchub.ports import Crm, Erp, EventPublisher, MappingStore, Storefront, StorePayloads, WebhookDecoder
 from synchub.runtime.bus import EventBridgePublisher
 from synchub.runtime.config import CrmConfig, DeploymentConfig, ErpConfig
 from synchub.runtime.dead_letters import DeadLetterParking

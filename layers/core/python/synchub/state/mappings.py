@@ -9,7 +9,7 @@ Item layout (single table, pk/sk, one GSI for reverse lookups):
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,12 +24,12 @@ GSI = "gsi1"
 def version_text(value: datetime) -> str:
     """Fixed-width UTC text, so DynamoDB's string comparison orders versions correctly."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _parse_version(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 class DynamoMappingStore:
@@ -97,7 +97,8 @@ class DynamoMappingStore:
         now = time.time()
         try:
             self.table.put_item(
-                Item={"pk": f"LEASE#{entity}#{key}", "sk": "LEASE", "owner": owner, "until": Decimal(str(now + seconds)),
+                Item={"pk": f"LEASE#{entity}#{key}", "sk": "LEASE", "owner": owner,
+                      "until": Decimal(str(now + seconds)),
                       "expiration": int(now + seconds + 3600)},
                 ConditionExpression="attribute_not_exists(pk) OR #until < :now OR #owner = :owner",
                 ExpressionAttributeNames={"#until": "until", "#owner": "owner"},

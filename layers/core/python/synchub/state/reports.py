@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -23,7 +23,7 @@ class DynamoReconcileReports:
 
     def start_run(self, run_id: str, *, store: str, checked: int, drifted: int, chunks: int,
                   not_in_store: int, dry_run: bool) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         expires = int(now.timestamp()) + RETENTION_DAYS * 86400
         self.table.put_item(Item={"pk": "RECON", "sk": f"RUN#{run_id}", "started_at": now.isoformat(),
                                   "dry_run": dry_run, "expiration": expires})
@@ -46,7 +46,7 @@ class DynamoReconcileReports:
             ExpressionAttributeNames={"#fixed": "fixed", "#failed": "failed", "#done": "chunks_done",
                                       "#finished": "finished_at"},  # "fixed" is a DynamoDB reserved word
             ExpressionAttributeValues={":fixed": len(fixed), ":failed": len(failed), ":one": 1,
-                                       ":now": datetime.now(timezone.utc).isoformat()},
+                                       ":now": datetime.now(UTC).isoformat()},
         )
 
     def summary(self, run_id: str) -> dict[str, Any]:
@@ -78,7 +78,7 @@ class DynamoReconcileReports:
         return {"pk": f"RECON#{run_id}", "sk": f"DRIFT#{item.store}#{item.sku}#{item.location_id}",
                 "store": item.store, "sku": item.sku, "location_id": item.location_id, "before": item.before,
                 "after": item.after, "status": item.status,
-                "expiration": int(datetime.now(timezone.utc).timestamp()) + RETENTION_DAYS * 86400}
+                "expiration": int(datetime.now(UTC).timestamp()) + RETENTION_DAYS * 86400}
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

@@ -137,8 +137,8 @@ class HubSpotCrm:
                 outcomes[key] = UpsertOutcome(key=key, id=str(result["id"]), created=bool(result.get("new")))
         for error in batch.errors:
             context = error.get("context") or {}
-            owners = [by_trace[t] for t in context.get("objectWriteTraceId") or [] if t in by_trace] or \
-                [normalise(i) for i in context.get("ids") or []]
+            owners: list[str] = [by_trace[t] for t in context.get("objectWriteTraceId") or [] if t in by_trace] or \
+                [key for key in (normalise(i) for i in context.get("ids") or []) if key]
             reason = _reason(error.get("category"), _error_codes(error))
             for key in owners:
                 if key not in wanted or key in outcomes:

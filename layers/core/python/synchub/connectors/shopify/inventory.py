@@ -264,7 +264,8 @@ class ShopifyStorefront:
             key = str(uuid.uuid5(KEY_NAMESPACE, json.dumps([idempotency_key, chunk_number, attempt, quantities])))
             payload = self.admin.execute(SET_AVAILABLE % key, cost=10, variables={"input": {
                 "name": "available", "reason": self.reason, "quantities": quantities,
-                "referenceDocumentUri": f"synchub://stock-sync/{quote(self.store_id)}/{quote(idempotency_key, safe='')}",
+                "referenceDocumentUri":
+                    f"synchub://stock-sync/{quote(self.store_id)}/{quote(idempotency_key, safe='')}",
             }})["inventorySetQuantities"]
             errors = payload.get("userErrors") or []
             if not errors:

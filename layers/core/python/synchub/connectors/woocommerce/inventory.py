@@ -187,7 +187,7 @@ class WooCommerceStorefront:
             for start in range(0, len(items), self.batch_size):
                 chunk = items[start:start + self.batch_size]
                 outcomes = self._write(collection, [(ref.id, updates[i].available) for i, ref, _ in chunk])
-                for (index, ref, before), (after, code) in zip(chunk, outcomes):
+                for (index, _ref, before), (after, code) in zip(chunk, outcomes, strict=True):
                     update = updates[index]
                     if code is None:
                         results[index] = _done(update, before, after)
