@@ -7,11 +7,9 @@ from pathlib import Path
 import pytest
 import pytest_socket
 
-
 ROOT = Path(__file__).resolve().parent.parent
 NO_NETWORK = ("unit", "contract")
-# TEMP until the Tryton fixtures land
-pytest_plugins = ["tests.fixtures.tryton"] if (ROOT / "tests" / "fixtures" / "tryton.py").exists() else []
+pytest_plugins = ["tests.fixtures.tryton"]  # a real Tryton server for the e2e tests
 
 # Functions read these at cold start; tests never reach AWS (moto) and never emit X-Ray segments.
 os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
