@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -18,25 +17,16 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from pydantic import ValidationError
 
-from synchub.errors import PermanentError, TransientError
+from synchub.errors import PermanentError
 from synchub.flows.outcome import Outcome
 from synchub.models import EventEnvelope
 from synchub.ports import DeadLetters
 from synchub.runtime.bus import envelope_from_bus_event
 from synchub.runtime.observability import logger, metrics
+from synchub.runtime.retry import retry_delay
 from synchub.state.idempotency import idempotency_config
 
 Apply = Callable[[EventEnvelope], Outcome]
-FIRST_DELAY_SECONDS = 10
-MAX_DELAY_SECONDS = 900  # beyond 15 minutes the age-of-oldest-message alarm is the better signal
-
-
-def retry_delay(error: BaseException, receives: int) -> int:
-    """Seconds until a failed record is retried: what the vendor asked for, else exponential backoff."""
-    asked = getattr(error, "retry_after", None) if isinstance(error, TransientError) else None
-    if asked is not None:
-        return max(1, min(MAX_DELAY_SECONDS, math.ceil(asked)))
-    return min(MAX_DELAY_SECONDS, FIRST_DELAY_SECONDS * 2 ** (max(receives, 1) - 1))
 
 
 class QueueBackoff:
