@@ -290,3 +290,17 @@ def test_factory_reads_the_token_from_the_secret_and_the_base_url_from_the_store
     assert str(seen[0].url) == "http://127.0.0.1:8081/admin/api/2026-01/graphql.json"
     assert seen[0].headers["X-Shopify-Access-Token"] == "shpat_x"
     assert json.loads(seen[0].content)["variables"]["query"] == 'sku:"A"'
+
+
+def test_updates_that_carry_their_inventory_item_id_need_no_sku_lookup(demo: ShopifySandbox, clock: FakeClock):
+    location = demo.locations()[0]["id"]
+    exported = {row.sku: row for row in storefront(demo, clock).read_inventory()}  # what reconciliation read
+    fresh = storefront(demo, clock)  # another invocation: nothing cached in process
+    updates = [StockUpdate(sku=sku, location_id=location, available=row.available + 1, expected=row.available,
+                           inventory_item_id=row.inventory_item_id) for sku, row in exported.items()]
+
+    results = fresh.set_available(updates, idempotency_key="chunk-1")
+
+    assert all(result.ok for result in results)
+    assert fresh.admin.operations["SkuLookup"] == 0
+    assert all(demo.available(sku, location) == row.available + 1 for sku, row in exported.items())

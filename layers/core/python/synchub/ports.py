@@ -189,6 +189,7 @@ class DriftItem(BaseModel):
     before: int  # the store's available quantity when read
     after: int  # the ERP's sellable quantity the store should show
     status: str = "drifted"  # drifted | fixed | failed:<reason> | dry_run
+    inventory_item_id: str | None = None  # from the store's export, so applying needs no SKU lookup
 
 
 class ReconcileReports(Protocol):

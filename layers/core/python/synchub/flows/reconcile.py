@@ -52,7 +52,8 @@ def plan_reconciliation(*, run_id: str, erp: Erp, stores: Sequence[StoreTarget],
     now = now or datetime.now(UTC)
     results = []
     for store in stores:
-        store_stock = {(row.sku, row.location_id): row.available for row in store.storefront.read_inventory()}
+        store_stock = {(row.sku, row.location_id): (row.available, row.inventory_item_id)
+                       for row in store.storefront.read_inventory()}
         checked = not_in_store = 0
         drift: list[DriftItem] = []
         for page in erp.iter_stock(warehouses, page_size):
@@ -60,15 +61,17 @@ def plan_reconciliation(*, run_id: str, erp: Erp, stores: Sequence[StoreTarget],
                 location = store.locations.get(level.warehouse)
                 if location is None:
                     continue
-                have = store_stock.get((level.sku, location))
-                if have is None:
+                known = store_stock.get((level.sku, location))
+                if known is None:
                     not_in_store += 1  # an ERP product this store does not sell
                     continue
                 checked += 1
+                have, item_id = known
                 want = level.sellable(safety_buffer)
                 if have != want:
                     drift.append(DriftItem(store=store.store_id, sku=level.sku, location_id=location,
-                                           before=have, after=want, status="dry_run" if dry_run else "drifted"))
+                                           before=have, after=want, status="dry_run" if dry_run else "drifted",
+                                           inventory_item_id=item_id))
         chunks = [] if dry_run else [drift[i:i + chunk_size] for i in range(0, len(drift), chunk_size)]
         reports.start_run(run_id, store=store.store_id, checked=checked, drifted=len(drift), chunks=len(chunks),
                           not_in_store=not_in_store, dry_run=dry_run)
@@ -92,8 +95,8 @@ def apply_reconcile_chunk(envelope: EventEnvelope, *, stores: Sequence[StoreTarg
     store = next((target for target in stores if target.store_id == envelope.store), None)
     if store is None:
         return Outcome.skipped("filtered:store_not_configured")
-    updates = [StockUpdate(sku=item.sku, location_id=item.location_id, available=item.after, expected=item.before)
-               for item in items]
+    updates = [StockUpdate(sku=item.sku, location_id=item.location_id, available=item.after, expected=item.before,
+                           inventory_item_id=item.inventory_item_id) for item in items]
     results = store.storefront.set_available(updates, idempotency_key=envelope.event_id)
     by_key = {(result.sku, result.location_id): result for result in results}
     fixed: list[DriftItem] = []

@@ -41,6 +41,7 @@ class StockUpdate(BaseModel):
     location_id: str
     available: int = Field(ge=0)
     expected: int | None = None
+    inventory_item_id: str | None = None  # the store's id for the SKU when already known (saves a lookup)
 
 
 class StockUpdateResult(BaseModel):

@@ -103,6 +103,9 @@ class ShopifyStorefront:
     # -- Storefront port ---------------------------------------------------------------------------
     def set_available(self, updates: Sequence[StockUpdate], *, idempotency_key: str) -> list[StockUpdateResult]:
         results: list[StockUpdateResult | None] = [None] * len(updates)
+        for update in updates:  # ids the caller already has (a bulk export) need no lookup
+            if update.inventory_item_id:
+                self._items.setdefault(update.sku, update.inventory_item_id)
         ids, ambiguous = self._resolve([u.sku for u in updates])
         latest: dict[tuple[str, str], _Pending] = {}
         for index, update in enumerate(updates):
