@@ -142,7 +142,7 @@ def breakdown(ctx: Context, module: Any, wiring: Any, event: dict[str, Any], con
                                        secret=lambda: wiring.webhook_secret("main"), publisher=wiring.publisher,
                                        parking=wiring.dead_letters, handled_topics=topics,
                                        max_body_bytes=wiring.config.ingest.max_body_bytes),
-        "answer": lambda: module._answer(IngestResult(200, "accepted", "order.created", "event-1")),
+        "answer": lambda: module._count(IngestResult(200, "accepted", "order.created", "event-1")),
         "bare": lambda: layers[3](event, context, wiring=wiring),
         "+metrics": lambda: layers[2](event, context, wiring=wiring),
         "+tracer": lambda: layers[1](event, context, wiring=wiring),
@@ -160,8 +160,8 @@ def breakdown(ctx: Context, module: Any, wiring: Any, event: dict[str, Any], con
     m = {name: median(values) for name, values in spent.items()}
     rows = [("floor: HMAC + json.loads + put_events", m["floor"]),
             ("synchub flow beyond the floor (headers x2, envelope, model_dump_json, topics)", m["flow"] - m["floor"]),
-            ("the 'webhook' log line + metric (_answer)", m["answer"]),
-            ("APIGatewayRestResolver + handler glue", m["bare"] - m["flow"] - m["answer"]),
+            ("the 'webhook' log line + metric (_count)", m["answer"]),
+            ("proxy-event reading + response + handler glue", m["bare"] - m["flow"] - m["answer"]),
             ("@metrics.log_metrics (EMF flush)", m["+metrics"] - m["bare"]),
             ("@tracer.capture_lambda_handler (tracing disabled)", m["+tracer"] - m["+metrics"]),
             ("@logger.inject_lambda_context", m["full"] - m["+tracer"])]

@@ -27,7 +27,7 @@ from synchub.models import (
 class SalesOrderRef(BaseModel):
     """An ERP sales order as the flows see it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     number: str | None = None
@@ -39,7 +39,7 @@ class SalesOrderRef(BaseModel):
 class StockChanges(BaseModel):
     """Stock levels changed since a watermark, and the watermark to store once they are published."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     levels: tuple[StockLevel, ...]
     watermark: str
@@ -93,7 +93,7 @@ class Storefront(Protocol):
 class Mapping(BaseModel):
     """What SyncHub knows about one entity across systems."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     entity: str
     key: str  # canonical key, e.g. the order's store_reference
@@ -141,7 +141,7 @@ class WebhookDecision(BaseModel):
     cannot be used: park it with `reason`), "ignored" (a topic this platform sends that we do not map).
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     kind: str
     envelope: EventEnvelope | None = None
@@ -181,7 +181,7 @@ class DeadLetters(Protocol):
 
 
 class DriftItem(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     store: str
     sku: str

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Outcome(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     action: str  # "applied" | "skipped"
     reason: str | None = None

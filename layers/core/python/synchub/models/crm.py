@@ -9,7 +9,7 @@ from synchub.models.money import Money
 class Deal(BaseModel):
     """A CRM deal for one store order. `reference` is the order's store_reference (the upsert key)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     reference: str
     name: str
@@ -23,7 +23,7 @@ class Deal(BaseModel):
 class UpsertOutcome(BaseModel):
     """One input of a batch upsert: its key, the vendor id when it succeeded, the reason when not."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: str
     id: str | None = None

@@ -35,7 +35,7 @@ def normalise_phone(value: str | None, region: str | None = None) -> str | None:
 
 
 class Address(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     first_name: str | None = None
     last_name: str | None = None
@@ -67,7 +67,7 @@ class Address(BaseModel):
 class Customer(BaseModel):
     """A store customer. `source_id` is the store's id; ids are strings everywhere."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     source_id: str
     email: str | None = None

@@ -12,7 +12,7 @@ DETAIL_SOURCE = "synchub"
 class EventEnvelope(BaseModel):
     """One store (or ERP) event. `topic` such as `order.created` is also the EventBridge detail-type."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_id: str  # the dedupe key: same for every delivery of one merchant action
     source: str  # platform: shopify, woocommerce, tryton, ...

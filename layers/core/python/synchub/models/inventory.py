@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class StockLevel(BaseModel):
     """ERP stock for one SKU in one warehouse. `reserved` is what confirmed sales will take."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sku: str
     warehouse: str
@@ -24,7 +24,7 @@ class StockLevel(BaseModel):
 class StoreStock(BaseModel):
     """The store's available quantity for one SKU at one store location."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sku: str
     location_id: str
@@ -35,7 +35,7 @@ class StoreStock(BaseModel):
 class StockUpdate(BaseModel):
     """Set the store's available quantity; `expected` is the compare-and-swap value when known."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sku: str
     location_id: str
@@ -45,7 +45,7 @@ class StockUpdate(BaseModel):
 
 
 class StockUpdateResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     sku: str
     location_id: str

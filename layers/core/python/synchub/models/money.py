@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 
 class Money(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     amount: Decimal
     currency: str

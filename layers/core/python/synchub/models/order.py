@@ -27,7 +27,7 @@ class FulfillmentStatus(StrEnum):
 
 
 class OrderLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     source_line_id: str
     sku: str | None
@@ -50,7 +50,7 @@ class OrderLine(BaseModel):
 
 
 class ShippingLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     code: str | None
     title: str
@@ -62,7 +62,7 @@ class ShippingLine(BaseModel):
 class Order(BaseModel):
     """A store order. `reference` is what people see ("#1001"); ERP and CRM keep `store_reference`."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     store: str
     source_id: str

@@ -4,7 +4,11 @@
 - PermanentError or an unusable record: parked in the flow's DLQ with its reason; the record succeeds
   so it is not retried in a loop; the PermanentFailure metric fires.
 - anything else (TransientError, throttling, outage, a crash): the record is reported as a batch
-  item failure and comes back after the visibility timeout, until maxReceiveCount moves it to the DLQ.
+  item failure and comes back after its retry delay, until maxReceiveCount moves it to the DLQ.
+
+The partial-batch response is built here rather than by Powertools' BatchProcessor: for a standard
+queue it is one loop and one list, and the batch utility (with asyncio and the parser models it
+pulls in) cost about 90 ms of every function's cold start.
 """
 from __future__ import annotations
 
@@ -12,8 +16,6 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from pydantic import ValidationError
 
@@ -27,6 +29,7 @@ from synchub.runtime.retry import retry_delay
 from synchub.state.idempotency import idempotency_config
 
 Apply = Callable[[EventEnvelope], Outcome]
+SQSRecordEvent = dict[str, Any]  # one record of an SQS event, as Lambda delivers it
 
 
 class QueueBackoff:
@@ -36,12 +39,12 @@ class QueueBackoff:
         self.sqs = sqs
         self._urls: dict[str, str] = {}
 
-    def delay(self, record: SQSRecord, seconds: int) -> None:
+    def delay(self, record: SQSRecordEvent, seconds: int) -> None:
         try:
-            self.sqs.change_message_visibility(QueueUrl=self._url(record.event_source_arn),
-                                               ReceiptHandle=record.receipt_handle, VisibilityTimeout=seconds)
+            self.sqs.change_message_visibility(QueueUrl=self._url(record["eventSourceARN"]),
+                                               ReceiptHandle=record["receiptHandle"], VisibilityTimeout=seconds)
         except Exception:  # noqa: BLE001 - best effort: the record still returns after the visibility timeout
-            logger.warning("could not shorten the retry delay", extra={"message_id": record.message_id})
+            logger.warning("could not shorten the retry delay", extra={"message_id": record.get("messageId")})
 
     def _url(self, arn: str) -> str:
         if arn not in self._urls:
@@ -60,27 +63,28 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
         ran.append(True)
         return apply(envelope).model_dump()
 
-    def record_handler(record: SQSRecord) -> None:
+    def record_handler(record: SQSRecordEvent) -> None:
+        body = record["body"]
         try:
-            envelope = envelope_from_bus_event(record.body)
+            envelope = envelope_from_bus_event(body)
         except (ValueError, KeyError, TypeError, ValidationError) as error:
-            _park(dead_letters, flow, record.body, "invalid_envelope", {"error": type(error).__name__})
+            _park(dead_letters, flow, body, "invalid_envelope", {"error": type(error).__name__})
             return
         ran: list[bool] = []
         try:
             result = apply_once(idempotency_key={"flow": flow, "event_id": envelope.event_id}, envelope=envelope,
                                 ran=ran)
         except PermanentError as error:
-            _park(dead_letters, flow, record.body, error.reason, {**error.detail, "event_id": envelope.event_id,
-                                                                   "message": str(error)})
+            _park(dead_letters, flow, body, error.reason, {**error.detail, "event_id": envelope.event_id,
+                                                            "message": str(error)})
             return
         except ValidationError as error:  # the vendor payload does not make a valid canonical record
-            _park(dead_letters, flow, record.body, "invalid_payload",
+            _park(dead_letters, flow, body, "invalid_payload",
                   {"event_id": envelope.event_id, "errors": error.error_count()})
             return
         except Exception as error:  # transient: the record goes back to the queue and is retried
             metrics.add_metric(name="TransientFailure", unit=MetricUnit.Count, value=1)
-            delay = retry_delay(error, int(record.attributes.approximate_receive_count or 1))
+            delay = retry_delay(error, int(record.get("attributes", {}).get("ApproximateReceiveCount") or 1))
             logger.warning("event will be retried", extra={"flow": flow, "event_id": envelope.event_id,
                                                            "error": type(error).__name__, "retry_in": delay,
                                                            "reason": getattr(error, "reason", None)})
@@ -93,11 +97,15 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
         logger.info("event handled", extra={"flow": flow, "event_id": envelope.event_id, "topic": envelope.topic,
                                              "action": outcome.action, "reason": outcome.reason, "ids": outcome.ids})
 
-    # A batch that fails entirely is reported like any other (every item returns to the queue), rather
-    # than raised, so the flow's response is always the partial-failure list the mapping expects.
-    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor,
-                                         context=context))
+    # Every record is tried; the ones that raised are returned for retry (a batch that fails entirely
+    # is reported the same way, so the response is always the list the event source mapping expects).
+    failures: list[dict[str, str]] = []
+    for record in event.get("Records", []):
+        try:
+            record_handler(record)
+        except Exception:  # noqa: BLE001 - classified and logged above; the record goes back to the queue
+            failures.append({"itemIdentifier": record["messageId"]})
+    return {"batchItemFailures": failures}
 
 
 def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ execution environment.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
@@ -17,12 +17,14 @@ from synchub.ports import Crm, Erp, EventPublisher, MappingStore, Storefront, St
 from synchub.runtime.bus import EventBridgePublisher
 from synchub.runtime.config import CrmConfig, DeploymentConfig, ErpConfig
 from synchub.runtime.dead_letters import DeadLetterParking
-from synchub.runtime.queue_flow import QueueBackoff
+from synchub.runtime.observability import trace_vendor_http
 from synchub.runtime.secrets import Secrets
 from synchub.runtime.settings import Settings, deployment_config, settings
-from synchub.state.idempotency import persistence_layer
 from synchub.state.mappings import DynamoMappingStore
-from synchub.state.reports import DynamoReconcileReports
+
+if TYPE_CHECKING:  # imported where used: a function pays only for the parts it needs (ingest: no queue runner)
+    from synchub.runtime.queue_flow import QueueBackoff
+    from synchub.state.reports import DynamoReconcileReports
 
 
 class Wiring:
@@ -71,6 +73,8 @@ class Wiring:
 
     @cached_property
     def reports(self) -> DynamoReconcileReports:
+        from synchub.state.reports import DynamoReconcileReports
+
         return DynamoReconcileReports(self.state_table)
 
     @cached_property
@@ -86,10 +90,14 @@ class Wiring:
 
     @cached_property
     def backoff(self) -> QueueBackoff:
+        from synchub.runtime.queue_flow import QueueBackoff
+
         return QueueBackoff(self._sqs or boto3.client("sqs"))
 
     @cached_property
     def idempotency(self) -> Any:
+        from synchub.state.idempotency import persistence_layer
+
         # A plain client: a resource's meta.client would serialise Powertools' typed attributes again.
         return persistence_layer(self.settings.idempotency_table, boto3_client=boto3.client("dynamodb"))
 
@@ -106,6 +114,7 @@ class Wiring:
         erp = self.config.erp
         if erp is None:
             raise RuntimeError("no ERP configured")
+        trace_vendor_http()
         factory = registry.resolve(registry.ERPS, erp.kind)
         return factory(erp, self.get_secret(erp.secret_name), http_client=self._http_clients.get("erp"))
 
@@ -114,6 +123,7 @@ class Wiring:
         crm = self.config.crm
         if crm is None:
             raise RuntimeError("no CRM configured")
+        trace_vendor_http()
         factory = registry.resolve(registry.CRMS, crm.kind)
         return factory(crm, self.get_secret(crm.secret_name), http_client=self._http_clients.get("crm"))
 
@@ -134,6 +144,7 @@ class Wiring:
             store = self.config.store(store_id)
             if store is None:
                 raise LookupError(f"unknown store {store_id}")
+            trace_vendor_http()
             factory = registry.resolve(registry.STOREFRONTS, store.platform)
             options: dict[str, Any] = {"http_client": self._http_clients.get(store_id)}
             if store.platform == "shopify":
