@@ -201,3 +201,4 @@ def test_erp_resolves_only_the_skus_tryton_knows() -> None:
     assert found == {"TEE-BLK-M": "1", "MUG-CER-01": "4"}
     (_, call), = fake.calls("model.product.product.search_read")
     assert call["params"][0] == [["code", "in", ["MUG-CER-01", "NO-SUCH-SKU", "TEE-BLK-M"]]]
+    assert call["params"][4] == ["code", "sale_uom"]  # the sale unit comes along: no extra read per order

@@ -48,6 +48,7 @@ class TrytonErp:
         self._services: dict[str, int] = {}
         self._countries: dict[str, int] = {}
         self._currencies: dict[str, int] = {}
+        self._units: dict[int, int] = {}  # product id -> sale unit (read with the product, reused per line)
 
     # -- customers -------------------------------------------------------------------------------
 
@@ -93,10 +94,11 @@ class TrytonErp:
         if not wanted:
             return {}
         rows = self.client.model("product.product", "search_read", [("code", "in", wanted)], 0, None,
-                                 [("id", "ASC")], ["code"])
+                                 [("id", "ASC")], ["code", "sale_uom"])
         found: dict[str, str] = {}
         for row in rows:
             found.setdefault(row["code"], str(row["id"]))
+            self._units[row["id"]] = row["sale_uom"]
         return found
 
     # -- sales orders ----------------------------------------------------------------------------
@@ -116,10 +118,11 @@ class TrytonErp:
             return existing
         party = int(customer_id)
         specs = self._line_specs(order, products)
+        addresses = self._party_addresses(party)  # read once for both invoice and shipment
         values = {
             "party": party,
-            "invoice_address": self._address_for(party, order.billing_address or order.shipping_address),
-            "shipment_address": self._address_for(party, order.shipping_address or order.billing_address),
+            "invoice_address": self._address_for(party, order.billing_address or order.shipping_address, addresses),
+            "shipment_address": self._address_for(party, order.shipping_address or order.billing_address, addresses),
             "currency": self._currency(order.currency),
             "warehouse": self._warehouse(self.config.warehouses[0]),
             "reference": order.store_reference,
@@ -128,7 +131,7 @@ class TrytonErp:
             "lines": [["create", self._line_values(specs)]],
         }
         sale_id, = self.client.model("sale.sale", "create", [values])
-        self._confirm(sale_id)
+        self._confirm(sale_id, state="draft")
         logger.info("ERP sales order created", extra={"sale_id": sale_id, "reference": order.store_reference})
         return self._ref(sale_id)
 
@@ -235,14 +238,15 @@ class TrytonErp:
         return specs
 
     def _line_values(self, specs: Sequence[LineSpec]) -> list[dict[str, Any]]:
-        ids = sorted({spec.product for spec in specs})
-        units = {row["id"]: row["sale_uom"] for row in
-                 self.client.model("product.product", "read", ids, ["sale_uom"])}
-        return [mapping.line_values(spec, units[spec.product]) for spec in specs]
+        unknown = sorted({spec.product for spec in specs} - self._units.keys())
+        if unknown:  # service products (shipping, tax, ...) the first time, or products not resolved here
+            self._units.update({row["id"]: row["sale_uom"] for row in
+                                self.client.model("product.product", "read", unknown, ["sale_uom"])})
+        return [mapping.line_values(spec, self._units[spec.product]) for spec in specs]
 
-    def _confirm(self, sale_id: int) -> None:
+    def _confirm(self, sale_id: int, state: str | None = None) -> None:
         """quote then confirm; confirming queues `process`, which Tryton runs right after the commit."""
-        state = self._read_sale(sale_id)["state"]
+        state = state or self._read_sale(sale_id)["state"]
         if state == "draft":
             self.client.model("sale.sale", "quote", [sale_id])
             state = "quotation"
@@ -330,20 +334,24 @@ class TrytonErp:
                 new.append(values)
         return new
 
-    def _address_for(self, party: int, address: Address | None) -> int:
-        """The party's address matching the order's, created when the party does not have it yet."""
-        ids = self.client.model("party.address", "search", [("party", "=", party)], 0, None, [("id", "ASC")])
-        current = self._read_addresses(ids)
+    def _party_addresses(self, party: int) -> list[dict[str, Any]]:
+        return self.client.model("party.address", "search_read", [("party", "=", party)], 0, None, [("id", "ASC")],
+                                 ["party_name", "name", "street", "city", "postal_code", "country"])
+
+    def _address_for(self, party: int, address: Address | None, current: list[dict[str, Any]]) -> int:
+        """The party's address matching the order's, created (and added to `current`) when it has none yet."""
         if address is None:
             if current:
                 return current[0]["id"]
             created, = self.client.model("party.address", "create", [{"party": party}])
+            current.append({"id": created})
             return created
         values = mapping.address_values(address, self._country(address.country_code))
         for row in current:
             if mapping.address_key(row) == mapping.address_key(values):
                 return row["id"]
         created, = self.client.model("party.address", "create", [{**values, "party": party}])
+        current.append({**values, "id": created})
         return created
 
     def _country(self, code: str | None) -> int | None:
