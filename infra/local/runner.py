@@ -95,10 +95,13 @@ class LocalMode:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=self.ports["moto"], verbose=False)
         self.moto.start()
         self.aws_endpoint = f"http://127.0.0.1:{self.ports['moto']}"
-        # Every boto3 client of this process (the handlers' too) talks to moto, never to AWS.
-        os.environ.update({"AWS_ENDPOINT_URL": self.aws_endpoint, "AWS_DEFAULT_REGION": "us-east-1",
-                           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                           "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"})
+        # Every boto3 client of this process (the handlers' too) talks to moto, never to AWS; stop() puts
+        # the environment back, so whatever runs after local mode in this process is not pointed at it.
+        local_env = {"AWS_ENDPOINT_URL": self.aws_endpoint, "AWS_DEFAULT_REGION": "us-east-1",
+                     "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                     "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+        self._saved_env = {name: os.environ.get(name) for name in local_env}
+        os.environ.update(local_env)
 
     def _provision(self) -> None:
         import boto3
@@ -265,3 +268,8 @@ class LocalMode:
             self.tryton.stop()
         if getattr(self, "moto", None):
             self.moto.stop()
+        for name, value in getattr(self, "_saved_env", {}).items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

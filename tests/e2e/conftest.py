@@ -17,7 +17,7 @@ from infra.local.runner import LocalMode
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # stopped when the e2e tests end, so its pumps never outlive them
 def local_mode(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
     mode = LocalMode(data_dir=tmp_path_factory.mktemp("synchub-local"), base_port=0, start_ticks=False,
                      tryton=tryton_server)
@@ -60,12 +60,12 @@ class Store:
                 for _ in range(times)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shopify_store(local_mode) -> Store:
     return Store(local_mode, "main")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def woo_store(local_mode) -> Store:
     return Store(local_mode, "eu")
 
