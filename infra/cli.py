@@ -99,6 +99,29 @@ def report(run_id: str | None, stage: str, drift: bool) -> None:
                        f" [{item['status']}]")
 
 
+@main.command(name="redrive")
+@click.argument("flow")
+@click.option("--stage", default="local", show_default=True)
+@click.option("--reason", default=None, help="Only messages parked with this reason (e.g. unknown_sku).")
+def redrive_command(flow: str, stage: str, reason: str | None) -> None:
+    """Move FLOW's parked messages back to its queue, after fixing what parked them."""
+    import boto3
+
+    from infra.redrive import redrive
+    from infra.topology import resource_name
+
+    endpoint = _local_info()["aws_endpoint_url"] if stage == "local" else None
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1" if endpoint else None)
+    name = resource_name(stage, flow)
+    try:
+        queue_url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        dlq_url = sqs.get_queue_url(QueueName=f"{name}-dlq")["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        raise click.ClickException(f"no flow {flow!r} in stage {stage}") from None
+    moved = redrive(sqs, dlq_url=dlq_url, queue_url=queue_url, reason=reason)
+    click.echo(f"moved {moved} message(s) from {name}-dlq back to {name}")
+
+
 def _local_info() -> dict:
     path = Path(os.environ.get("SYNCHUB_LOCAL_INFO", LOCAL_INFO))  # another local mode's .synchub/local.json
     if not path.exists():
