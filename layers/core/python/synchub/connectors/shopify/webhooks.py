@@ -5,10 +5,7 @@ Two ways in: HTTPS (signed, `decode`) and the EventBridge partner source (authen
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from synchub.connectors.signed_webhooks import hmac_sha256_base64, json_object, lower_headers, signature_matches
 from synchub.models import EventEnvelope
 from synchub.ports import WebhookDecision
 
@@ -65,19 +63,13 @@ def _utc_now() -> datetime:
 
 def normalise_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
     """Lower-case names; EventBridge metadata may also drop the `X-` prefix, so restore it."""
-    normalised: dict[str, str] = {}
-    for name, value in (headers or {}).items():
-        key = str(name).strip().lower()
-        if key.startswith("shopify-"):
-            key = "x-" + key
-        normalised[key] = "" if value is None else str(value)
-    return normalised
+    return {f"x-{key}" if key.startswith("shopify-") else key: value
+            for key, value in lower_headers(headers).items()}
 
 
 def shopify_signature(raw_body: bytes, secret: str) -> str:
     """base64(HMAC-SHA256(secret, raw body)): the value Shopify puts in X-Shopify-Hmac-Sha256."""
-    digest = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return hmac_sha256_base64(raw_body, secret)
 
 
 class _Unusable(Exception):
@@ -133,11 +125,7 @@ class ShopifyWebhooks:
         return False
 
     def verify(self, headers: dict[str, str], raw_body: bytes, secret: str) -> bool:
-        provided = normalise_headers(headers).get(H_HMAC, "").strip()
-        if not provided or not secret:
-            return False
-        expected = shopify_signature(raw_body, secret)
-        return hmac.compare_digest(expected.encode("ascii"), provided.encode("utf-8"))
+        return signature_matches(normalise_headers(headers).get(H_HMAC, ""), raw_body, secret)
 
     def decode(self, store_id: str, headers: dict[str, str], raw_body: bytes) -> WebhookDecision:
         normalised = normalise_headers(headers)
@@ -147,12 +135,9 @@ class ShopifyWebhooks:
         rule = TOPICS.get(vendor_topic)
         if rule is None:
             return WebhookDecision(kind="ignored", topic=vendor_topic)
-        try:
-            payload = json.loads(raw_body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return self._unusable("invalid_json", vendor_topic)
-        if not isinstance(payload, dict):
-            return self._unusable("not_an_object", vendor_topic)
+        payload, reason = json_object(raw_body)
+        if payload is None:
+            return self._unusable(reason or "invalid_json", vendor_topic)
         return self._decision(store_id, vendor_topic, rule, normalised, payload, truncated=False)
 
     def decode_eventbridge(self, store_id: str, event: dict[str, Any]) -> WebhookDecision:

@@ -6,10 +6,7 @@ produces the same id.
 """
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
-import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -17,6 +14,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from synchub.connectors.signed_webhooks import hmac_sha256_base64, json_object, lower_headers, signature_matches
 from synchub.models import EventEnvelope
 from synchub.ports import WebhookDecision
 
@@ -46,13 +44,12 @@ def _utc_now() -> datetime:
 
 
 def normalise_headers(headers: Mapping[str, Any] | None) -> dict[str, str]:
-    return {str(name).strip().lower(): "" if value is None else str(value) for name, value in (headers or {}).items()}
+    return lower_headers(headers)
 
 
 def woocommerce_signature(raw_body: bytes, secret: str) -> str:
     """base64(HMAC-SHA256(secret, body as sent)): the value of X-WC-Webhook-Signature."""
-    digest = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
+    return hmac_sha256_base64(raw_body, secret)
 
 
 def parse_gmt(value: Any) -> datetime | None:
@@ -87,11 +84,7 @@ class WooCommerceWebhooks:
         return bool(_PING_BODY.match(raw_body.strip()))
 
     def verify(self, headers: dict[str, str], raw_body: bytes, secret: str) -> bool:
-        provided = normalise_headers(headers).get(H_SIGNATURE, "").strip()
-        if not provided or not secret:
-            return False
-        expected = woocommerce_signature(raw_body, secret)
-        return hmac.compare_digest(expected.encode("ascii"), provided.encode("utf-8"))
+        return signature_matches(normalise_headers(headers).get(H_SIGNATURE, ""), raw_body, secret)
 
     def decode(self, store_id: str, headers: dict[str, str], raw_body: bytes) -> WebhookDecision:
         normalised = normalise_headers(headers)
@@ -103,12 +96,9 @@ class WooCommerceWebhooks:
         mapped = TOPICS.get(vendor_topic)
         if mapped is None:
             return WebhookDecision(kind="ignored", topic=vendor_topic)
-        try:
-            payload = json.loads(raw_body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            return self._unusable("invalid_json", vendor_topic)
-        if not isinstance(payload, dict):
-            return self._unusable("not_an_object", vendor_topic)
+        payload, reason = json_object(raw_body)
+        if payload is None:
+            return self._unusable(reason or "invalid_json", vendor_topic)
         resource_id = payload.get("id")
         if resource_id is None or resource_id == "":
             return self._unusable("missing_field:id", vendor_topic)
