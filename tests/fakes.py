@@ -227,7 +227,7 @@ class RecordingPublisher:
     max_entry_bytes: int | None = None  # EventBridge's 256 KB, made small in tests
 
     def publish(self, envelopes: Iterable[EventEnvelope]) -> None:
-        from synchub.runtime.bus import EventTooLarge
+        from synchub.errors import EventTooLarge
 
         batch = list(envelopes)
         if self.max_entry_bytes and any(len(e.model_dump_json()) > self.max_entry_bytes for e in batch):

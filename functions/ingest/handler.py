@@ -11,7 +11,6 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from synchub.catalog import handled_topics
 from synchub.flows.ingest import IngestResult, WebhookRequest, accept_partner_event, accept_webhook
 from synchub.runtime.observability import logger, metrics, tracer
 from synchub.runtime.wiring import Wiring
@@ -34,7 +33,7 @@ def receive_webhook(event: dict[str, Any], wiring: Wiring) -> IngestResult:
         WebhookRequest(store_id=store, platform=platform, headers=dict(event.get("headers") or {}), body=body),
         decoder=wiring.decoder(platform), store_platform=configured.platform if configured else None,
         secret=lambda: wiring.webhook_secret(store), publisher=wiring.publisher, parking=wiring.dead_letters,
-        handled_topics=handled_topics(wiring.flow_enabled), max_body_bytes=wiring.config.ingest.max_body_bytes)
+        handled_topics=wiring.handled_topics, max_body_bytes=wiring.config.ingest.max_body_bytes)
 
 
 def receive_partner_event(event: dict[str, Any], wiring: Wiring) -> IngestResult:
@@ -42,7 +41,7 @@ def receive_partner_event(event: dict[str, Any], wiring: Wiring) -> IngestResult
     store = wiring.config.store_by_domain(domain)
     return accept_partner_event(event, store_id=store.id if store else None, decoder=wiring.decoder("shopify"),
                                 publisher=wiring.publisher, parking=wiring.dead_letters,
-                                handled_topics=handled_topics(wiring.flow_enabled))
+                                handled_topics=wiring.handled_topics)
 
 
 def _count(result: IngestResult) -> None:

@@ -124,7 +124,6 @@ def measure(iterations: int, warmup: int, events: Any, invoke: Callable[[Any], A
 def breakdown(ctx: Context, module: Any, wiring: Any, event: dict[str, Any], context: Any, body: bytes,
               headers: dict[str, str], signature: str, events: Any, iterations: int) -> None:
     """Where the handler's time goes, by peeling its layers (medians, interleaved, no profiler)."""
-    from synchub.catalog import handled_topics
     from synchub.flows.ingest import IngestResult, WebhookRequest, accept_webhook
 
     full = module.lambda_handler
@@ -134,7 +133,7 @@ def breakdown(ctx: Context, module: Any, wiring: Any, event: dict[str, Any], con
     if len(layers) != 4:
         ctx.say(f"  (breakdown skipped: expected 3 decorators on lambda_handler, found {len(layers) - 1})")
         return
-    decoder, topics = wiring.decoder("shopify"), handled_topics(wiring.flow_enabled)
+    decoder, topics = wiring.decoder("shopify"), wiring.handled_topics
     request = WebhookRequest(store_id="main", platform="shopify", headers=headers, body=body)
     steps: dict[str, Callable[[], Any]] = {
         "floor": lambda: floor_call(body, signature, events),

@@ -53,6 +53,12 @@ class InvalidPayload(PermanentError):
     reason = "invalid_payload"
 
 
+class EventTooLarge(PermanentError):
+    """An event larger than one bus entry can carry: retrying cannot help."""
+
+    reason = "too_large_for_bus"
+
+
 class VendorError(SyncError):
     """A vendor answered with an error we could not classify as transient."""
 

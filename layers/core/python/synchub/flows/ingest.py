@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from synchub.errors import EventTooLarge
 from synchub.ports import DeadLetters, EventPublisher, PartnerEventDecoder, WebhookDecision, WebhookDecoder
 
 
@@ -43,12 +44,8 @@ def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, s
         return IngestResult(401, "rejected", "invalid signature")
 
     decision: WebhookDecision = decoder.decode(request.store_id, request.headers, request.body)
-    if decision.kind == "unusable" or (decision.kind == "event" and decision.envelope is None):
-        return _park(_parked_record(request), parking, decision.reason or "unusable")
-    result = _publish(decision, publisher, handled_topics)
-    if result.outcome == "too_large_for_bus":  # keep it and answer 200: a retry would fail the same way
-        return _park(_parked_record(request), parking, "too_large_for_bus")
-    return result
+    return _deliver(decision, parked=lambda: _parked_record(request), publisher=publisher, parking=parking,
+                    handled_topics=handled_topics)
 
 
 def accept_partner_event(event: dict, *, store_id: str | None, decoder: object | None, publisher: EventPublisher,
@@ -57,16 +54,16 @@ def accept_partner_event(event: dict, *, store_id: str | None, decoder: object |
     if store_id is None or decoder is None or not hasattr(decoder, "decode_eventbridge"):
         return _park(json.dumps(event, default=str), parking, "unknown_store")
     partner: PartnerEventDecoder = decoder  # type: ignore[assignment]
-    decision = partner.decode_eventbridge(store_id, event)
+    return _deliver(partner.decode_eventbridge(store_id, event), parked=lambda: json.dumps(event, default=str),
+                    publisher=publisher, parking=parking, handled_topics=handled_topics)
+
+
+def _deliver(decision: WebhookDecision, *, parked: Callable[[], str], publisher: EventPublisher,
+             parking: DeadLetters, handled_topics: Collection[str]) -> IngestResult:
+    """Publish the event, skip a topic no flow handles, or park what can go no further (`parked()` is the
+    record kept, built only then)."""
     if decision.kind == "unusable" or (decision.kind == "event" and decision.envelope is None):
-        return _park(json.dumps(event, default=str), parking, decision.reason or "unusable")
-    result = _publish(decision, publisher, handled_topics)
-    if result.outcome == "too_large_for_bus":
-        return _park(json.dumps(event, default=str), parking, "too_large_for_bus")
-    return result
-
-
-def _publish(decision: WebhookDecision, publisher: EventPublisher, handled_topics: Collection[str]) -> IngestResult:
+        return _park(parked(), parking, decision.reason or "unusable")
     if decision.kind != "event":
         return IngestResult(200, "skipped", f"topic not handled: {decision.topic}")
     envelope = decision.envelope
@@ -75,8 +72,8 @@ def _publish(decision: WebhookDecision, publisher: EventPublisher, handled_topic
         return IngestResult(200, "skipped", f"topic not handled: {envelope.topic}", envelope.event_id)
     try:
         publisher.publish([envelope])
-    except ValueError as error:  # EventTooLarge: permanent for this body
-        return IngestResult(200, "too_large_for_bus", str(error), envelope.event_id)
+    except EventTooLarge:  # keep it and answer 200: a retry would fail the same way
+        return _park(parked(), parking, "too_large_for_bus")
     except Exception as error:  # noqa: BLE001 - whatever the bus said, the store must retry: answer 503
         return IngestResult(503, "unavailable", f"publish failed: {type(error).__name__}", envelope.event_id)
     return IngestResult(200, "accepted", envelope.topic, envelope.event_id)

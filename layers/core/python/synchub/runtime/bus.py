@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from synchub.errors import EventTooLarge
 from synchub.models import DETAIL_SOURCE, EventEnvelope
 
 MAX_ENTRIES = 10  # PutEvents accepts at most 10 entries per call
@@ -15,8 +16,9 @@ class PublishError(RuntimeError):
     pass
 
 
-class EventTooLarge(ValueError):
-    """The envelope exceeds what one EventBridge entry can carry: retrying cannot help."""
+__all__ = ["EventBridgePublisher", "EventTooLarge", "PublishError", "envelope_from_bus_event"]
+
+
 
 
 class EventBridgePublisher:

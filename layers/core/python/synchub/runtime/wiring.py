@@ -40,6 +40,8 @@ class Wiring:
         # httpx.Client per connection ("erp", "crm", or a store id); tests and local mode inject transports
         self._http_clients = http_clients or {}
         self._storefronts: dict[str, Storefront] = dict(storefronts or {})
+        self._payloads: dict[str, StorePayloads] = {}
+        self._decoders: dict[str, WebhookDecoder] = {}
         # Ports handed in directly (tests, local tools) win over the ones built from config.
         if erp is not None:
             self.__dict__["erp"] = erp
@@ -57,6 +59,13 @@ class Wiring:
 
     def flow_enabled(self, name: str) -> bool:
         return self.config.flow(name).enabled
+
+    @cached_property
+    def handled_topics(self) -> frozenset[str]:
+        """Topics an enabled flow subscribes to, worked out once per execution environment."""
+        from synchub.catalog import handled_topics
+
+        return frozenset(handled_topics(self.flow_enabled))
 
     @cached_property
     def config(self) -> DeploymentConfig:
@@ -157,7 +166,9 @@ class Wiring:
                 for store in self.config.stores if store.locations]
 
     def payloads(self, platform: str) -> StorePayloads:
-        return registry.resolve(registry.PAYLOADS, platform)()
+        if platform not in self._payloads:
+            self._payloads[platform] = registry.resolve(registry.PAYLOADS, platform)()
+        return self._payloads[platform]
 
     def payloads_for_store(self, store_id: str) -> StorePayloads:
         store = self.config.store(store_id)
@@ -166,10 +177,12 @@ class Wiring:
         return self.payloads(store.platform)
 
     def decoder(self, platform: str) -> WebhookDecoder | None:
-        try:
-            return registry.resolve(registry.WEBHOOKS, platform)()
-        except LookupError:
-            return None
+        if platform not in self._decoders:  # built once per platform, not per webhook
+            try:
+                self._decoders[platform] = registry.resolve(registry.WEBHOOKS, platform)()
+            except LookupError:
+                return None
+        return self._decoders[platform]
 
     def webhook_secret(self, store_id: str) -> str:
         store = self.config.store(store_id)
