@@ -6,9 +6,6 @@ SKU; waits for the flows; runs one stock poll; prints the ERP, CRM and store sta
 """
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.table import Table
+from synchub.connectors.signed_webhooks import hmac_sha256_base64
 
 from infra.local.runner import LocalMode
 
@@ -39,7 +37,7 @@ def signed(sample: str, platform: str, secret: str) -> tuple[bytes, dict[str, st
     path = EVENTS / f"{sample}.json"
     body = path.read_bytes()
     headers = json.loads(path.with_name(path.stem + ".headers.json").read_text())
-    signature = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+    signature = hmac_sha256_base64(body, secret)
     headers["X-Shopify-Hmac-Sha256" if platform == "shopify" else "X-WC-Webhook-Signature"] = signature
     return body, headers
 

@@ -1,9 +1,6 @@
 """Local mode for the e2e tests: one instance per session, on free ports, sharing the session's Tryton."""
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -13,6 +10,7 @@ import httpx
 import pytest
 
 from infra.local.runner import LocalMode
+from tests.eventdata import sign_shopify
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,8 +46,7 @@ class Store:
     def send(self, payload: dict, headers: dict[str, str], *, secret: str | None = None, event_id: str | None = None,
              times: int = 1) -> list[int]:
         body = json.dumps(payload).encode("utf-8")
-        signature = base64.b64encode(hmac.new((secret or self.info["webhook_secret"]).encode(), body,
-                                              hashlib.sha256).digest()).decode()
+        signature = sign_shopify(body, secret or self.info["webhook_secret"])  # WooCommerce signs the same way
         headers = dict(headers)
         if self.platform == "shopify":
             headers["X-Shopify-Hmac-Sha256"] = signature
