@@ -14,12 +14,13 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
+
+from infra.local.sandboxes import hubspot_search as search
 
 OBJECT_TYPES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
                 "deals": "deals", "deal": "deals", "0-3": "deals",
@@ -87,35 +88,6 @@ class ApiError(Exception):
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _number(value: str) -> Decimal | None:
-    try:
-        number = Decimal(value)
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
-
-
-def _instant(value: str) -> Decimal | None:
-    """Epoch milliseconds of an epoch-ms string, an ISO date or an ISO datetime."""
-    if (number := _number(value)) is not None:
-        return number
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return Decimal(int(parsed.timestamp() * 1000))
-
-
-def _as_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class HubSpotSandbox:
@@ -306,7 +278,7 @@ class HubSpotSandbox:
         """HubSpot's per-property validation details; empty when every value is acceptable."""
         problems = []
         for name, raw in properties.items():
-            definition, value = self._properties[kind].get(name), _as_text(raw)
+            definition, value = self._properties[kind].get(name), search.as_text(raw)
             code = message = None
             if definition is None:
                 code, message = "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'
@@ -316,9 +288,9 @@ class HubSpotSandbox:
                 continue
             elif name == "email" and not EMAIL.match(value.strip()):
                 code, message = "INVALID_EMAIL", f"Email address {value} is invalid"
-            elif definition["type"] == "number" and _number(value) is None:
+            elif definition["type"] == "number" and search.number(value) is None:
                 code, message = "INVALID_DECIMAL", f"{value} was not a valid number."
-            elif definition["type"] in ("datetime", "date") and _instant(value) is None:
+            elif definition["type"] in ("datetime", "date") and search.instant(value) is None:
                 code, message = "INVALID_DATE", f"{value} was not a valid date or datetime."
             elif definition["hasUniqueValue"] and (other := self._find(kind, name, value)) and other["id"] != own_id:
                 code = "UNIQUE_VALUE_ALREADY_EXISTS"
@@ -336,7 +308,7 @@ class HubSpotSandbox:
                       "createdAt": now, "updatedAt": now, "archived": False}
             self._records[kind][object_id] = record
         for name, raw in properties.items():
-            value = _as_text(raw)
+            value = search.as_text(raw)
             record["properties"][name] = value.strip().lower() if name == "email" else value
         record["properties"][MODIFIED[kind]] = now
         record["updatedAt"] = now
@@ -365,7 +337,7 @@ class HubSpotSandbox:
         if not isinstance(properties, dict):
             raise ApiError(400, "VALIDATION_ERROR", "properties must be an object")
         for name, definition in self._properties[kind].items():
-            value = _as_text(properties.get(name))
+            value = search.as_text(properties.get(name))
             if definition["hasUniqueValue"] and value and (existing := self._find(kind, name, value)):
                 label = {"contacts": "Contact", "deals": "Deal", "line_items": "Line item"}[kind]
                 raise ApiError(409, "CONFLICT", f"{label} already exists. Existing ID: {existing['id']}")
@@ -404,13 +376,13 @@ class HubSpotSandbox:
             if not definition or not definition["hasUniqueValue"] or id_property == "hs_object_id":
                 raise ApiError(400, "VALIDATION_ERROR", f"idProperty {id_property} is not a unique property; "
                                "upsert requires a property with hasUniqueValue.")
-            key = self._unique_key(kind, id_property, _as_text(item.get("id")))
+            key = self._unique_key(kind, id_property, search.as_text(item.get("id")))
             if key in seen:
                 raise ApiError(400, "VALIDATION_ERROR", "Duplicate IDs found in batch input.")
             seen.add(key)
         results, errors = [], []
         for item in inputs:
-            id_property, object_key = item["idProperty"], _as_text(item.get("id"))
+            id_property, object_key = item["idProperty"], search.as_text(item.get("id"))
             properties = {**(item.get("properties") or {}), id_property: object_key}
             existing = self._find(kind, id_property, object_key) if object_key else None
             problems = self._invalid(kind, properties, own_id=existing["id"] if existing else None)
@@ -454,18 +426,10 @@ class HubSpotSandbox:
                     raise ApiError(400, "VALIDATION_ERROR",
                                    f"There was a problem with the request: unknown property "
                                    f"{condition.get('propertyName')}")
-        matches = [r for r in self._records[kind].values()
-                   if not groups or any(all(self._matches(r, c) for c in g.get("filters") or []) for g in groups)]
-        matches.sort(key=lambda r: int(r["id"]))
-        for sort in reversed(body.get("sorts") or []):
-            name = sort if isinstance(sort, str) else sort.get("propertyName")
-            descending = isinstance(sort, dict) and sort.get("direction") == "DESCENDING"
-            if isinstance(sort, str) and name.startswith("-"):
-                name, descending = name[1:], True
-            present = [r for r in matches if r["properties"].get(name) not in (None, "")]
-            absent = [r for r in matches if r["properties"].get(name) in (None, "")]
-            present.sort(key=lambda r: self._sort_key(r["properties"][name]), reverse=descending)
-            matches = present + absent
+        try:
+            matches = search.sorted_matches(self._records[kind].values(), groups, body.get("sorts") or [])
+        except search.UnsupportedOperator as error:
+            raise ApiError(400, "VALIDATION_ERROR", str(error)) from None
         visible = matches[:SEARCH_RESULT_CAP]
         page = visible[after:after + limit]
         payload: dict[str, Any] = {"total": len(matches),
@@ -473,49 +437,6 @@ class HubSpotSandbox:
         if after + limit < len(visible):
             payload["paging"] = {"next": {"after": str(after + limit), "link": f"?after={after + limit}"}}
         return 200, payload
-
-    @staticmethod
-    def _sort_key(value: str) -> tuple:
-        number = _instant(value)
-        return (0, number, "") if number is not None else (1, Decimal(0), value.lower())
-
-    def _matches(self, record: dict[str, Any], condition: dict[str, Any]) -> bool:
-        operator, actual = condition.get("operator", "EQ"), record["properties"].get(condition["propertyName"])
-        present = actual not in (None, "")
-        if operator == "HAS_PROPERTY":
-            return present
-        if operator == "NOT_HAS_PROPERTY":
-            return not present
-        if operator in ("IN", "NOT_IN"):
-            wanted = {_as_text(v).lower() for v in condition.get("values") or []}
-            return ((actual or "").lower() in wanted) == (operator == "IN") and (present or operator == "NOT_IN")
-        expected = _as_text(condition.get("value"))
-        if operator == "CONTAINS_TOKEN":
-            token = expected.lower().strip("*")
-            return present and token in (actual or "").lower()
-        if operator == "NEQ":
-            return not present or not self._equal(actual, expected)
-        if not present:
-            return False
-        if operator == "EQ":
-            return self._equal(actual, expected)
-        left, right = _instant(actual), _instant(expected)
-        if operator == "BETWEEN":
-            high = _instant(_as_text(condition.get("highValue")))
-            return None not in (left, right, high) and right <= left <= high  # type: ignore[operator]
-        if left is None or right is None:
-            left, right = actual.lower(), expected.lower()  # type: ignore[assignment]
-        comparisons = {"GT": left > right, "GTE": left >= right, "LT": left < right, "LTE": left <= right}
-        if operator not in comparisons:
-            raise ApiError(400, "VALIDATION_ERROR", f"Unsupported filter operator {operator}")
-        return comparisons[operator]
-
-    @staticmethod
-    def _equal(actual: str, expected: str) -> bool:
-        left, right = _number(actual), _number(expected)
-        if left is not None and right is not None:
-            return left == right
-        return actual.strip().lower() == expected.strip().lower()
 
     # ----- properties ---------------------------------------------------------------------------
     def _on_properties(self, request: Request, kind: str, body: Any) -> tuple[int, Any]:
