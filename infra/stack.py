@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Annotations, CfnOutput, Stack, Tags
 from constructs import Construct
 from synchub.runtime.config import DeploymentConfig
 
@@ -60,9 +60,11 @@ class SyncHubStack(Stack):
             config=config,
             factory=factory,
             observability=observability,
-            secrets=secrets.for_needs(config, topology.INGEST_NEEDS),
+            secrets=secrets.for_names(topology.ingest_secret_names(config)),
         )
-        routing.receive_shopify_partner_events(webhooks.function, webhooks.dlq)
+        routing.receive_partner_events(webhooks.function, webhooks.dlq)
+        for line in topology.undeployed(config):  # say so at synth, rather than deploy half a flow
+            Annotations.of(self).add_warning(line)
 
         self.flows: dict[str, Flow] = {}
         for flow in topology.flow_queues(config):
@@ -102,7 +104,7 @@ class SyncHubStack(Stack):
             self,
             "WebhookUrl",
             value=f"{webhooks.api.url}webhooks/{{store}}/{{platform}}",
-            description="Point each store's webhooks here, with its store id and platform",
+            description="Point each connection's webhooks here, with its connection id and vendor",
         )
         CfnOutput(self, "BusName", value=routing.bus.event_bus_name)
         CfnOutput(self, "AlarmTopicArn", value=observability.topic.topic_arn)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from synchub.catalog import FLOWS, SCHEDULES, FlowSpec, ScheduleSpec
+from synchub.catalog import FLOWS, SCHEDULES, FlowSpec, Need, ScheduleSpec
 from synchub.runtime.config import DeploymentConfig
 from synchub.runtime.settings import ENV
 
 PROJECT = "synchub"
 EVENT_SOURCE = "synchub"  # the `source` of every envelope ingest and the flows put on the bus
-SHOPIFY_PARTNER_DETAIL_TYPE = "shopifyWebhook"  # what Shopify's EventBridge delivery is called
 INGEST = "ingest"
 INGEST_TIMEOUT_SECONDS = 10  # ingest answers the store in milliseconds; this only caps a stuck call
 INGEST_MEMORY_MB = 512
@@ -52,7 +51,7 @@ class FlowQueue:
     rule_name: str
     function_name: str
     topics: tuple[str, ...]
-    needs: tuple[str, ...]
+    needs: tuple[str, ...]  # the roles of the connections it talks to (their secrets are granted)
     batch_size: int
     max_concurrency: int
     max_receive_count: int
@@ -113,10 +112,26 @@ def table_name(stage: str, role: str) -> str:
     return resource_name(stage, role)
 
 
-def is_connected(config: DeploymentConfig, needs: tuple[str, ...]) -> bool:
-    """A flow or schedule is deployed only when every connection it talks to is configured."""
-    have = {"erp": config.erp is not None, "crm": config.crm is not None, "stores": bool(config.stores)}
-    return all(have[need] for need in needs)
+def unmet_needs(config: DeploymentConfig, requires: tuple[Need, ...]) -> list[Need]:
+    """What no configured connection provides; a flow or schedule is deployed only when this is empty."""
+    return [need for need in requires if not any(connection.spec.provides_capability(need.capability)
+                                                 for connection in config.with_role(need.role))]
+
+
+def is_connected(config: DeploymentConfig, requires: tuple[Need, ...]) -> bool:
+    return not unmet_needs(config, requires)
+
+
+def undeployed(config: DeploymentConfig) -> list[str]:
+    """One line per enabled flow or schedule left out because a capability it requires is missing."""
+    lines = []
+    for spec in (*FLOWS, *SCHEDULES):
+        enabled = (config.flow(spec.name) if isinstance(spec, FlowSpec) else config.schedule(spec.name)).enabled
+        missing = unmet_needs(config, spec.requires)
+        if enabled and missing:
+            lines.append(f"{spec.name} is not deployed: no configured connection provides "
+                         f"{', '.join(str(need) for need in missing)}")
+    return lines
 
 
 def flow_queues(config: DeploymentConfig) -> list[FlowQueue]:
@@ -124,7 +139,7 @@ def flow_queues(config: DeploymentConfig) -> list[FlowQueue]:
     return [
         _flow_queue(config, spec)
         for spec in FLOWS
-        if config.flow(spec.name).enabled and is_connected(config, spec.needs)
+        if config.flow(spec.name).enabled and is_connected(config, spec.requires)
     ]
 
 
@@ -137,8 +152,8 @@ def _flow_queue(config: DeploymentConfig, spec: FlowSpec) -> FlowQueue:
         dlq_name=f"{name}-dlq",
         rule_name=name,
         function_name=name,
-        topics=spec.topics,
-        needs=spec.needs,
+        topics=spec.topic_names,
+        needs=spec.roles,
         batch_size=override.batch_size or spec.batch_size,
         max_concurrency=override.max_concurrency or spec.max_concurrency,
         max_receive_count=override.max_receive_count or spec.max_receive_count,
@@ -152,7 +167,7 @@ def scheduled_jobs(config: DeploymentConfig) -> list[ScheduledJob]:
     return [
         _scheduled_job(config, spec)
         for spec in SCHEDULES
-        if config.schedule(spec.name).enabled and is_connected(config, spec.needs)
+        if config.schedule(spec.name).enabled and is_connected(config, spec.requires)
     ]
 
 
@@ -164,7 +179,7 @@ def _scheduled_job(config: DeploymentConfig, spec: ScheduleSpec) -> ScheduledJob
         function_name=name,
         dlq_name=f"{name}-dlq",
         expression=config.schedule(spec.name).expression or spec.expression,
-        needs=spec.needs,
+        needs=spec.roles,
         timeout_seconds=spec.timeout_seconds,
         memory_mb=spec.memory_mb,
     )
@@ -203,18 +218,24 @@ def rule_patterns(config: DeploymentConfig) -> dict[str, dict[str, list[str]]]:
 
 
 def secret_names(config: DeploymentConfig, needs: tuple[str, ...]) -> list[str]:
-    """The Secrets Manager names a function with these `needs` may read ("stores" = every store)."""
-    names: list[str] = []
-    if "stores" in needs:
-        names.extend(store.secret_name for store in config.stores)
-    if "crm" in needs and config.crm is not None:
-        names.append(config.crm.secret_name)
-    if "erp" in needs and config.erp is not None:
-        names.append(config.erp.secret_name)
-    return names
+    """The Secrets Manager names a function talking to connections in these roles may read."""
+    return list(dict.fromkeys(connection.secret_name for connection in config.connections
+                              if connection.role in needs))
 
 
-INGEST_NEEDS: tuple[str, ...] = ("stores",)  # ingest verifies signatures with every store's secret
+def webhook_senders(config: DeploymentConfig) -> list[str]:
+    """The connections whose vendors send webhooks: ingest verifies their signatures with their secrets."""
+    return [connection.id for connection in config.connections if connection.spec.webhooks is not None]
+
+
+def ingest_secret_names(config: DeploymentConfig) -> list[str]:
+    senders = set(webhook_senders(config))
+    return list(dict.fromkeys(c.secret_name for c in config.connections if c.id in senders))
+
+
+def partner_detail_types(config: DeploymentConfig) -> list[str]:
+    """Detail-types of the EventBridge partner deliveries of the configured vendors."""
+    return list(dict.fromkeys(t for connection in config.connections for t in connection.spec.partner_detail_types))
 
 
 def function_environment(

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from synchub.flows.inventory import publish_stock_changes
+from synchub.ports import STOCK_SOURCE
 from synchub.runtime.observability import logger, metrics, tracer
 from synchub.runtime.wiring import Wiring
 
@@ -15,8 +16,8 @@ from synchub.runtime.wiring import Wiring
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any, wiring: Wiring | None = None) -> dict[str, Any]:
     wiring = wiring or Wiring.default()
-    result = publish_stock_changes(erp=wiring.erp, mappings=wiring.mappings, publisher=wiring.publisher,
-                                   warehouses=wiring.erp_config.warehouses)
+    result = publish_stock_changes(erp=wiring.erp(STOCK_SOURCE), mappings=wiring.mappings, publisher=wiring.publisher,
+                                   warehouses=wiring.erp_settings.warehouses)
     metrics.add_metric(name="StockChanges", unit=MetricUnit.Count, value=result.changed)
     logger.info("stock poll", extra=asdict(result))
     return asdict(result)

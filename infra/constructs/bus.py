@@ -1,6 +1,6 @@
 """The event bus "synchub-<stage>", its replayable archive, and one rule per flow into its queue.
 
-Also, when configured, Shopify's partner event bus, whose webhook deliveries go to ingest.
+Also, when configured, vendors' partner event buses, whose webhook deliveries go to ingest.
 """
 
 from __future__ import annotations
@@ -64,28 +64,27 @@ class EventRouting(Construct):
         self.rules[flow.flow] = rule
         return rule
 
-    def receive_shopify_partner_events(
-        self, ingest: lambda_.IFunction, dlq: sqs.IQueue
-    ) -> events.Rule | None:
-        """Shopify's EventBridge delivery (a partner event source) into ingest, when configured."""
-        source = self.config.ingest.shopify_partner_event_source
-        if not source:
-            return None
-        # A partner bus must be named after its event source; creating it associates the source.
-        partner_bus = events.EventBus(self, "ShopifyPartnerBus", event_source_name=source)
-        return events.Rule(
-            self,
-            "ShopifyPartnerRule",
-            rule_name=topology.resource_name(self.config.stage, "shopify-partner"),
-            description="Shopify webhooks delivered through EventBridge, to ingest",
-            event_bus=partner_bus,
-            event_pattern=events.EventPattern(detail_type=[topology.SHOPIFY_PARTNER_DETAIL_TYPE]),
-            targets=[
-                targets.LambdaFunction(
-                    ingest,
-                    dead_letter_queue=dlq,
-                    retry_attempts=TARGET_RETRY_ATTEMPTS,
-                    max_event_age=TARGET_MAX_EVENT_AGE,
-                )
-            ],
-        )
+    def receive_partner_events(self, ingest: lambda_.IFunction, dlq: sqs.IQueue) -> list[events.Rule]:
+        """Vendors' EventBridge deliveries (partner event sources named in the config) into ingest."""
+        detail_types = topology.partner_detail_types(self.config)
+        rules = []
+        for index, source in enumerate(self.config.ingest.partner_event_sources):
+            # A partner bus must be named after its event source; creating it associates the source.
+            partner_bus = events.EventBus(self, f"PartnerBus{index}", event_source_name=source)
+            rules.append(events.Rule(
+                self,
+                f"PartnerRule{index}",
+                rule_name=topology.resource_name(self.config.stage, "partner", str(index)),
+                description=f"Webhooks delivered through EventBridge by {source}, to ingest",
+                event_bus=partner_bus,
+                event_pattern=events.EventPattern(detail_type=detail_types),
+                targets=[
+                    targets.LambdaFunction(
+                        ingest,
+                        dead_letter_queue=dlq,
+                        retry_attempts=TARGET_RETRY_ATTEMPTS,
+                        max_event_age=TARGET_MAX_EVENT_AGE,
+                    )
+                ],
+            ))
+        return rules

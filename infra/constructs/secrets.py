@@ -17,31 +17,22 @@ from synchub.runtime.config import DeploymentConfig
 from infra import topology
 from infra.constructs.nag import acknowledge
 
-# The key a placeholder is generated under, per kind of connection; every other key the connector
-# reads is written by the merchant. A random store webhook secret fails closed (every signature is
-# rejected) until the real one is set; WooCommerce even accepts it as the webhook secret as is.
-_GENERATED_KEY = {"store": "webhook_secret", "crm": "access_token", "erp": "password"}
-
 
 class ConnectionSecrets(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, config: DeploymentConfig) -> None:
         super().__init__(scope, construct_id)
         removal = RemovalPolicy.RETAIN if topology.retains_data(config.stage) else RemovalPolicy.DESTROY
         self.by_name: dict[str, secretsmanager.Secret] = {}
-        for store in config.stores:
-            self._add(
-                f"Store{store.id}",
-                store.secret_name,
-                "store",
-                f"store {store.id} ({store.platform})",
-                removal,
-            )
-        if config.crm is not None:
-            self._add("Crm", config.crm.secret_name, "crm", f"CRM ({config.crm.kind})", removal)
-        if config.erp is not None:
-            self._add("Erp", config.erp.secret_name, "erp", f"ERP ({config.erp.kind})", removal)
+        for connection in config.connections:
+            # The vendor names the key a placeholder is generated under (its webhook secret, token or
+            # password): a random webhook secret fails closed, every signature rejected, until the real
+            # one is set. Every other key the connector reads is written by the merchant.
+            self._add(_construct_id(connection.role or "", connection.id), connection.secret_name,
+                      connection.spec.placeholder_secret_field,
+                      f"{connection.role} {connection.id} ({connection.vendor})", removal)
 
-    def _add(self, construct_id: str, name: str, kind: str, what: str, removal: RemovalPolicy) -> None:
+    def _add(self, construct_id: str, name: str, generated_key: str | None, what: str,
+             removal: RemovalPolicy) -> None:
         if name in self.by_name:  # two connections may share one secret; one resource serves both
             return
         secret = secretsmanager.Secret(
@@ -51,7 +42,7 @@ class ConnectionSecrets(Construct):
             description=f"SyncHub credentials for {what}; set the real values after deploy",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 secret_string_template=json.dumps({}),
-                generate_string_key=_GENERATED_KEY[kind],
+                generate_string_key=generated_key or "placeholder",
                 exclude_punctuation=True,
                 password_length=48,
             ),
@@ -60,7 +51,7 @@ class ConnectionSecrets(Construct):
         acknowledge(
             secret,
             "AwsSolutions-SMG4",
-            "Vendor-issued credentials (store app secrets, HubSpot private app tokens, ERP passwords) "
+            "Vendor-issued credentials (store app secrets, CRM private app tokens, ERP passwords) "
             "are rotated in the vendor's admin, which no rotation Lambda can drive.",
         )
         self.by_name[name] = secret
@@ -68,3 +59,11 @@ class ConnectionSecrets(Construct):
     def for_needs(self, config: DeploymentConfig, needs: tuple[str, ...]) -> list[secretsmanager.ISecret]:
         """The secrets a function with these catalogue `needs` may read, and no others."""
         return [self.by_name[name] for name in dict.fromkeys(topology.secret_names(config, needs))]
+
+    def for_names(self, names: list[str]) -> list[secretsmanager.ISecret]:
+        return [self.by_name[name] for name in dict.fromkeys(names)]
+
+
+def _construct_id(role: str, connection_id: str) -> str:
+    """The construct ids of the first release (`Store<id>`, `Crm`, `Erp`): an existing stack keeps its secrets."""
+    return f"Store{connection_id}" if role == "store" else role.capitalize()

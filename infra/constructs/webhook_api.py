@@ -103,7 +103,7 @@ class WebhookApi(Construct):
         acknowledge(
             self.method,
             "AwsSolutions-APIG4",
-            "Stores (Shopify, WooCommerce) cannot send IAM or Cognito credentials with a webhook; ingest "
+            "Stores and other vendors cannot send IAM or Cognito credentials with a webhook; ingest "
             "authenticates every request by the store's HMAC signature over the raw body.",
         )
         acknowledge(

@@ -2,28 +2,27 @@
 
 moto's server plays DynamoDB, SQS, EventBridge, Secrets Manager and SSM; the resources come from
 infra.topology (the same definitions as the CDK app); the real handlers run in-process, fed by the
-API Gateway front, the queue pumps and the schedule ticks; Tryton is the real ERP; sandboxes play
-Shopify, WooCommerce and HubSpot. What a client needs is written to .synchub/local.json.
+API Gateway front, the queue pumps and the schedule ticks; each configured vendor is started by the
+starter its spec names (a real local ERP, or a sandbox that follows the vendor's contract). Local mode
+names no vendor. What a client needs is written to .synchub/local.json.
 """
 from __future__ import annotations
 
 import json
 import os
-import secrets as random_secrets
 import socket
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from infra import topology
-from infra.local import tryton_erp
 from infra.local.pumps import LocalContext, QueuePump, ScheduleTick, rate_seconds
+from infra.local.vendors import LocalVendor, LocalVendorContext, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG = ROOT / "infra" / "config" / "local.json"
 DEMO_CATALOG = ROOT / "infra" / "local" / "demo_catalog.json"
-OFFSETS = {"gateway": 0, "moto": 1, "shopify": 2, "hubspot": 3, "woocommerce": 4, "tryton": 5}
+OFFSETS = {"gateway": 0, "moto": 1}  # then one port per vendor, in the order the config names them
 
 
 def free_port() -> int:
@@ -32,41 +31,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _serve(app: Any, port: int) -> Any:
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, name=f"http-{port}", daemon=True).start()
-    return server
-
-
-def _credentials(data_dir: Path) -> dict[str, str]:
-    """Local secrets, generated once per checkout and kept (0600) so restarts and clients agree."""
-    path = data_dir / "credentials.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
-        "shopify_webhook_secret": random_secrets.token_hex(24),
-        "shopify_access_token": "shpat_" + random_secrets.token_hex(16),
-        "woocommerce_webhook_secret": random_secrets.token_hex(24),
-        "woocommerce_consumer_key": "ck_" + random_secrets.token_hex(20),
-        "woocommerce_consumer_secret": "cs_" + random_secrets.token_hex(20),
-        "hubspot_token": "pat-local-" + random_secrets.token_hex(16),
-    }
-    data_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values, indent=2))
-    path.chmod(0o600)
-    return values
-
-
 @dataclass
 class LocalMode:
     data_dir: Path = ROOT / ".synchub"
     base_port: int | None = None  # None: SYNCHUB_LOCAL_PORT or 8787; 0: every port free-picked (tests)
     config_path: Path = DEFAULT_CONFIG
     start_ticks: bool = True
-    tryton: Any = None  # an already running TrytonServer to use (tests share one); started here when None
+    reuse: dict[str, Any] = field(default_factory=dict)  # vendor -> an already running server (tests share one)
     ports: dict[str, int] = field(default_factory=dict)
+    vendors: dict[str, LocalVendor] = field(default_factory=dict)
     _servers: list[Any] = field(default_factory=list)
     _workers: list[Any] = field(default_factory=list)
 
@@ -74,19 +47,26 @@ class LocalMode:
         from synchub.runtime.config import DeploymentConfig
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = DeploymentConfig.from_file(self.config_path)
         base = self.base_port if self.base_port is not None else int(os.environ.get("SYNCHUB_LOCAL_PORT", "8787"))
-        self.ports = {name: (base + offset if base else free_port()) for name, offset in OFFSETS.items()}
-        self.credentials = _credentials(self.data_dir)
+        names = list(OFFSETS) + list(dict.fromkeys(connection.vendor for connection in config.connections))
+        self.ports = {name: (base + offset if base else free_port()) for offset, name in enumerate(names)}
         self._start_aws()
-        self._start_vendors()
-        self._own_tryton = self.tryton is None
-        if self.tryton is None:
-            self.tryton = tryton_erp.start(self.data_dir / "tryton", port=self.ports["tryton"])
-        self.config = self._configure(DeploymentConfig.from_file(self.config_path))
+        self._start_vendors(config)
+        self.config = self._configure(config)
         self._provision()
         self._start_functions()
+        for line in topology.undeployed(self.config):
+            print(f"local mode: {line}")
         self.info = self._write_info()
         return self.info
+
+    def __getattr__(self, name: str) -> Any:
+        """A vendor's running stand-in by vendor name (`local.<vendor>`), for tests and the demo."""
+        vendors = self.__dict__.get("vendors") or {}
+        if name in vendors:
+            return vendors[name].handle
+        raise AttributeError(name)
 
     # AWS ---------------------------------------------------------------------------------------
     def _start_aws(self) -> None:
@@ -111,47 +91,34 @@ class LocalMode:
         self.dynamodb = boto3.resource("dynamodb")
         self.sqs = boto3.client("sqs")
         self.events = boto3.client("events")
-        store_secrets = {}
-        for store in self.config.stores:
-            if store.platform == "shopify":
-                store_secrets[store.secret_name] = {"webhook_secret": self.credentials["shopify_webhook_secret"],
-                                                    "access_token": self.credentials["shopify_access_token"]}
-            else:
-                store_secrets[store.secret_name] = {
-                    "webhook_secret": self.credentials["woocommerce_webhook_secret"],
-                    "consumer_key": self.credentials["woocommerce_consumer_key"],
-                    "consumer_secret": self.credentials["woocommerce_consumer_secret"]}
-        assert self.config.crm and self.config.erp
-        vendor_secrets = {self.config.crm.secret_name: {"access_token": self.credentials["hubspot_token"]},
-                          self.config.erp.secret_name: {"username": self.tryton.username,
-                                                        "password": self.tryton.password}}
+        secrets = {connection.secret_name: self.vendors[connection.vendor].secret(connection)
+                   for connection in self.config.connections}
         self.resources = provision(self.config, dynamodb=self.dynamodb, sqs=self.sqs, events=self.events,
                                    secretsmanager=boto3.client("secretsmanager"), ssm=boto3.client("ssm"),
-                                   secrets={**store_secrets, **vendor_secrets})
+                                   secrets=secrets)
 
     # Vendors -----------------------------------------------------------------------------------
-    def _start_vendors(self) -> None:
-        from infra.local.sandboxes import hubspot, shopify, woocommerce
+    def _start_vendors(self, config: Any) -> None:
+        """Start each configured vendor's local stand-in once, by the starter its spec names."""
+        from importlib import import_module
 
-        self.shopify = shopify.create_app(self.credentials["shopify_access_token"], "synchub-demo.myshopify.com",
-                                          catalog=DEMO_CATALOG)
-        self.hubspot = hubspot.create_app(self.credentials["hubspot_token"])
-        self.woocommerce = woocommerce.create_app(self.credentials["woocommerce_consumer_key"],
-                                                  self.credentials["woocommerce_consumer_secret"], DEMO_CATALOG)
-        for name, app in (("shopify", self.shopify), ("hubspot", self.hubspot), ("woocommerce", self.woocommerce)):
-            self._servers.append(_serve(app, self.ports[name]))
+        for vendor in dict.fromkeys(connection.vendor for connection in config.connections):
+            connections = [connection for connection in config.connections if connection.vendor == vendor]
+            starter = connections[0].spec.local_sandbox
+            if starter is None:
+                raise RuntimeError(f"{vendor} has no local stand-in; local mode cannot run this config")
+            module, function = starter.split(":")
+            self.vendors[vendor] = getattr(import_module(module), function)(LocalVendorContext(
+                vendor=vendor, data_dir=self.data_dir, port=self.ports[vendor], catalog=DEMO_CATALOG,
+                connections=connections, reuse=self.reuse.get(vendor)))
 
     def _configure(self, config: Any) -> Any:
-        """Point the embedded default config at this machine's sandboxes and ERP."""
-        url = lambda name: f"http://127.0.0.1:{self.ports[name]}"
-        shop_location = self.shopify.locations()[0]["id"]
-        stores = tuple(
-            store.model_copy(update={"api_url": url("shopify"), "locations": {"WH": shop_location}})
-            if store.platform == "shopify" else store.model_copy(update={"api_url": url("woocommerce")})
-            for store in config.stores)
-        return config.model_copy(update={
-            "stores": stores, "crm": config.crm.model_copy(update={"api_url": url("hubspot")}),
-            "erp": config.erp.model_copy(update={"url": self.tryton.url, "database": self.tryton.database})})
+        """Point every connection of the config at its vendor's local stand-in."""
+        connections = tuple(
+            connection.model_copy(update={"settings": connection.settings.model_copy(
+                update=self.vendors[connection.vendor].settings(connection))})
+            for connection in config.connections)
+        return config.model_copy(update={"connections": connections})
 
     # Functions ---------------------------------------------------------------------------------
     def wiring(self, flow: str) -> Any:
@@ -192,7 +159,7 @@ class LocalMode:
         self.gateway = Gateway(
             ingest=lambda event: ingest(event, LocalContext("synchub-local-ingest", 10), wiring=self.wirings["ingest"]),
             trigger=self.trigger, status=self.status)
-        self._servers.append(_serve(self.gateway, self.ports["gateway"]))
+        self._servers.append(serve(self.gateway, self.ports["gateway"])[0])
 
     def trigger(self, schedule: str, options: dict[str, Any]) -> dict[str, Any]:
         """Run a scheduled function now, as EventBridge Scheduler would (options become its input)."""
@@ -241,18 +208,13 @@ class LocalMode:
             "trigger_url": url("gateway") + "/_local/trigger/{schedule}",
             "status_url": url("gateway") + "/_local/status",
             "aws_endpoint_url": self.aws_endpoint, "stage": self.config.stage,
-            "stores": {store.id: {"platform": store.platform,
-                                  "webhook_url": f"{url('gateway')}/webhooks/{store.id}/{store.platform}",
-                                  "webhook_secret": self.credentials[f"{store.platform}_webhook_secret"],
-                                  "api_url": store.api_url} for store in self.config.stores},
-            "shopify": {"graphql_url": f"{url('shopify')}/admin/api/{self.config.stores[0].api_version}/graphql.json",
-                        "access_token": self.credentials["shopify_access_token"]},
-            "woocommerce": {"api_url": url("woocommerce") + "/wp-json/wc/v3/",
-                            "consumer_key": self.credentials["woocommerce_consumer_key"],
-                            "consumer_secret": self.credentials["woocommerce_consumer_secret"]},
-            "hubspot": {"api_url": url("hubspot"), "access_token": self.credentials["hubspot_token"]},
-            "erp": {"kind": "tryton", "url": self.tryton.url, "database": self.tryton.database,
-                    "username": self.tryton.username, "password": self.tryton.password},
+            "stores": {store.id: {"platform": store.vendor,
+                                  "webhook_url": f"{url('gateway')}/webhooks/{store.id}/{store.vendor}",
+                                  "webhook_secret": self.vendors[store.vendor].secret(store).get("webhook_secret"),
+                                  "api_url": store.settings.api_url} for store in self.config.stores},
+            **{vendor: running.info for vendor, running in self.vendors.items()},
+            **{connection.role: self.vendors[connection.vendor].info for connection in self.config.connections
+               if connection.role != "store"},
         }
         path = self.data_dir / "local.json"
         path.write_text(json.dumps(info, indent=2))
@@ -264,8 +226,8 @@ class LocalMode:
             worker.stop()
         for server in self._servers:
             server.shutdown()
-        if self.tryton is not None and getattr(self, "_own_tryton", False):
-            self.tryton.stop()
+        for running in self.vendors.values():
+            running.stop()
         if getattr(self, "moto", None):
             self.moto.stop()
         for name, value in getattr(self, "_saved_env", {}).items():

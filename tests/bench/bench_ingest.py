@@ -134,7 +134,7 @@ def breakdown(ctx: Context, module: Any, wiring: Any, event: dict[str, Any], con
         ctx.say(f"  (breakdown skipped: expected 3 decorators on lambda_handler, found {len(layers) - 1})")
         return
     decoder, topics = wiring.decoder("shopify"), wiring.handled_topics
-    request = WebhookRequest(store_id="main", platform="shopify", headers=headers, body=body)
+    request = WebhookRequest(connection_id="main", vendor="shopify", headers=headers, body=body)
     steps: dict[str, Callable[[], Any]] = {
         "floor": lambda: floor_call(body, signature, events),
         "flow": lambda: accept_webhook(request, decoder=decoder, store_platform="shopify",

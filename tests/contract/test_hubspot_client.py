@@ -17,9 +17,9 @@ import pytest
 from synchub.connectors.http import RetryPolicy
 from synchub.connectors.hubspot.client import HubSpotApiError, rate_limit_pause
 from synchub.connectors.hubspot.crm import HubSpotCrm, hubspot_crm_from_config
+from synchub.connectors.hubspot.settings import HubSpotSettings
 from synchub.errors import PermanentError, TransientError
 from synchub.models import Address, Customer, Deal, Money
-from synchub.runtime.config import CrmConfig
 
 from infra.local.sandboxes.hubspot import create_app
 
@@ -66,7 +66,7 @@ def make_crm(transport: httpx.BaseTransport, recorder: Recorder, *, token: str =
         "request": [recorder.requests.append],
         "response": [lambda response: recorder.statuses.append(response.status_code)]})
     policy = RetryPolicy(sleep=recorder.sleep, rng=random.Random(7))
-    return hubspot_crm_from_config(CrmConfig(secret_name="synchub/hubspot", api_url=API_URL, **config),
+    return hubspot_crm_from_config(HubSpotSettings(api_url=API_URL, **config),
                                    {"access_token": token}, client, policy=policy)
 
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 from synchub.connectors.http import RetryPolicy
 from synchub.connectors.shopify.inventory import ENTITY, ShopifyStorefront, shopify_storefront_from_config
+from synchub.connectors.shopify.settings import ShopifySettings
 from synchub.errors import TransientError
 from synchub.models import StockUpdate
 from synchub.ports import Mapping
-from synchub.runtime.config import StoreConfig
 
 from infra.local.sandboxes.shopify import ShopifySandbox, create_app, seed_synthetic
 
@@ -92,10 +92,9 @@ class MemoryMappings:
 def storefront(app: ShopifySandbox, clock: FakeClock, transport: httpx.BaseTransport | None = None,
                mappings: MemoryMappings | None = None, **store: Any) -> ShopifyStorefront:
     store.setdefault("locations", {"WH": app.locations()[0]["id"]})
-    config = StoreConfig(id="demo", platform="shopify", domain="demo.myshopify.com", secret_name="demo/shopify",
-                         **store)
+    config = ShopifySettings(domain="demo.myshopify.com", **store)
     client = httpx.Client(transport=transport or httpx.WSGITransport(app=app))
-    return shopify_storefront_from_config(config, {"access_token": TOKEN}, client, mappings,
+    return shopify_storefront_from_config(config, {"access_token": TOKEN}, client, mappings, store_id="demo",
                                           policy=RetryPolicy(sleep=clock.sleep), sleep=clock.sleep)
 
 
@@ -281,10 +280,9 @@ def test_factory_reads_the_token_from_the_secret_and_the_base_url_from_the_store
         return httpx.Response(200, json={"data": {"productVariants": {
             "nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}}})
 
-    config = StoreConfig(id="demo", platform="shopify", domain="demo.myshopify.com", secret_name="demo/shopify",
-                         api_url="http://127.0.0.1:8081")
+    config = ShopifySettings(domain="demo.myshopify.com", api_url="http://127.0.0.1:8081")
     shop = shopify_storefront_from_config(config, {"access_token": "shpat_x"},
-                                          httpx.Client(transport=httpx.MockTransport(recorder)))
+                                          httpx.Client(transport=httpx.MockTransport(recorder)), store_id="demo")
     shop.inventory_item_ids(["A"])
 
     assert str(seen[0].url) == "http://127.0.0.1:8081/admin/api/2026-01/graphql.json"

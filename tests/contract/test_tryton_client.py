@@ -14,8 +14,8 @@ import pytest
 from synchub.connectors.http import RetryPolicy
 from synchub.connectors.tryton.client import TrytonClient
 from synchub.connectors.tryton.erp import TrytonErp
+from synchub.connectors.tryton.settings import TrytonSettings
 from synchub.errors import PermanentError, TransientError, VendorError, VendorRejected
-from synchub.runtime.config import ErpConfig
 
 EVENTS = Path(__file__).resolve().parents[2] / "events" / "tryton" / "rpc"
 SESSION = "5bc1011f1c06fdc6a6b9377cf73dc2a895a480a3421d043f4a7f12d23097fcbf"
@@ -182,7 +182,7 @@ def test_wrong_password_is_a_permanent_login_error() -> None:
 
 def test_erp_finds_a_sale_by_store_reference_and_reports_its_total() -> None:
     fake = FakeTryton(lambda body, request: httpx.Response(200, json=sample("sale_search_read_processing.json")))
-    erp = TrytonErp(client_for(fake), ErpConfig(url="http://tryton.test", database="synchub", secret_name="x"))
+    erp = TrytonErp(client_for(fake), TrytonSettings(url="http://tryton.test", database="synchub"))
 
     ref = erp.find_sales_order("shop-main:1001")
 
@@ -194,7 +194,7 @@ def test_erp_finds_a_sale_by_store_reference_and_reports_its_total() -> None:
 
 def test_erp_resolves_only_the_skus_tryton_knows() -> None:
     fake = FakeTryton(lambda body, request: httpx.Response(200, json=sample("product_search_read_by_code.json")))
-    erp = TrytonErp(client_for(fake), ErpConfig(url="http://tryton.test", database="synchub", secret_name="x"))
+    erp = TrytonErp(client_for(fake), TrytonSettings(url="http://tryton.test", database="synchub"))
 
     found = erp.resolve_products(["TEE-BLK-M", "MUG-CER-01", "NO-SUCH-SKU"])
 

@@ -14,8 +14,8 @@ from synchub.connectors.woocommerce.client import (
     error_code,
     woocommerce_http_client,
 )
+from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.errors import TransientError, VendorError, VendorRejected
-from synchub.runtime.config import StoreConfig
 
 from infra.local.sandboxes.woocommerce import create_app
 
@@ -23,9 +23,8 @@ SAMPLES = Path(__file__).resolve().parents[2] / "events" / "woocommerce" / "rest
 SECRET = {"consumer_key": "ck_live_1", "consumer_secret": "cs_live_1"}
 
 
-def _store(**overrides: str) -> StoreConfig:
-    fields = {"id": "woo", "platform": "woocommerce", "domain": "shop.example.com", "secret_name": "woo", **overrides}
-    return StoreConfig(**fields)
+def _store(**overrides: str) -> WooCommerceSettings:
+    return WooCommerceSettings(**{"domain": "shop.example.com", **overrides})
 
 
 class Sleeps(list):

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from synchub.connectors.http import RetryPolicy
 from synchub.connectors.woocommerce.inventory import WooCommerceStorefront, woocommerce_storefront_from_config
+from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.errors import VendorRejected
 from synchub.models import StockUpdate, StoreStock
-from synchub.runtime.config import StoreConfig
 
 from infra.local.sandboxes.woocommerce import create_app
 
@@ -20,9 +20,8 @@ BATCH = ("POST", "/wp-json/wc/v3/products/batch")
 LOOKUP = ("GET", "/wp-json/wc/v3/products")
 
 
-def _store(**overrides) -> StoreConfig:
-    return StoreConfig(**{"id": "woo", "platform": "woocommerce", "domain": "shop.example.com",
-                          "secret_name": "woo", **overrides})
+def _store(**overrides) -> WooCommerceSettings:
+    return WooCommerceSettings(**{"domain": "shop.example.com", **overrides})
 
 
 def _storefront(app, **overrides) -> WooCommerceStorefront:

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="package")  # stopped when the e2e tests end, so its pumps never outlive them
 def local_mode(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
     mode = LocalMode(data_dir=tmp_path_factory.mktemp("synchub-local"), base_port=0, start_ticks=False,
-                     tryton=tryton_server)
+                     reuse={"tryton": tryton_server})
     mode.start()
     try:
         yield mode

@@ -31,7 +31,7 @@ def make_test_config() -> DeploymentConfig:
     raw["ingest"] = {
         "throttle_rate": 50,
         "throttle_burst": 100,
-        "shopify_partner_event_source": PARTNER_SOURCE,
+        "partner_event_sources": [PARTNER_SOURCE],
     }
     raw["flows"] = {
         "customer_to_erp": {"enabled": False},

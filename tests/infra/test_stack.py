@@ -116,12 +116,14 @@ def test_a_config_over_4_kb_is_stored_in_the_advanced_tier(test_config: Deployme
             update={
                 "id": f"shop{i}",
                 "secret_name": f"synchub/dev/store/{i}",
-                "domain": f"shop-number-{i}.myshopify.com",
+                "settings": test_config.stores[0].settings.model_copy(
+                    update={"domain": f"shop-number-{i}.myshopify.com"}
+                ),
             }
         )
         for i in range(40)
     ]
-    large = test_config.model_copy(update={"stores": tuple(stores)})
+    large = test_config.model_copy(update={"connections": tuple(stores)})
     for config, tier in ((test_config, "Standard"), (large, "Advanced")):
         stack = Stack(App(), "Config")
         DeploymentConfigParameter(stack, "Config", config=config)
@@ -242,7 +244,7 @@ def test_each_flow_queue_lets_only_its_rule_send(resources: dict, test_config: D
 
 
 def test_shopify_partner_events_reach_ingest(resources: dict, test_config: DeploymentConfig) -> None:
-    partner_source = test_config.ingest.shopify_partner_event_source
+    (partner_source,) = test_config.ingest.partner_event_sources
     buses = {
         body["Properties"]["Name"]: lid for lid, body in of_type(resources, "AWS::Events::EventBus").items()
     }

@@ -87,8 +87,9 @@ def test_each_function_reads_exactly_the_secrets_its_catalogue_entry_needs(
         "synchub-dev-customer_to_crm": {crm},
         "synchub-dev-order_to_crm": {crm},
         "synchub-dev-order_to_erp": {erp},
-        "synchub-dev-inventory_push": stores | {erp},
-        "synchub-dev-reconcile_inventory_chunk": stores | {erp},
+        # stock pushes talk to the stores only: the ERP's credentials are not theirs to read
+        "synchub-dev-inventory_push": stores,
+        "synchub-dev-reconcile_inventory_chunk": stores,
         "synchub-dev-poll_erp_stock": {erp},
         "synchub-dev-reconcile_inventory": stores | {erp},
     }

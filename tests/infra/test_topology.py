@@ -46,13 +46,13 @@ def test_visibility_timeout_is_at_least_six_function_timeouts(test_config: Deplo
 
 
 def test_flows_and_schedules_without_their_connection_are_not_deployed(test_config: DeploymentConfig) -> None:
-    no_crm = test_config.model_copy(update={"crm": None})
+    no_crm = test_config.model_copy(update={"connections": tuple(c for c in test_config.connections if c.role != "crm")})
     assert {flow.flow for flow in topology.flow_queues(no_crm)} == {
         "order_to_erp",
         "inventory_push",
         "reconcile_inventory_chunk",
     }
-    no_erp = test_config.model_copy(update={"erp": None})
+    no_erp = test_config.model_copy(update={"connections": tuple(c for c in test_config.connections if c.role != "erp")})
     assert {flow.flow for flow in topology.flow_queues(no_erp)} == {"customer_to_crm", "order_to_crm"}
     assert topology.scheduled_jobs(no_erp) == []
 
@@ -65,10 +65,10 @@ def test_table_specs_follow_powertools_idempotency_and_the_state_key_schema() ->
     assert topology.table_name("prod", "state") == "synchub-prod-state"
 
 
-def test_secret_names_per_need_with_stores_meaning_every_store(test_config: DeploymentConfig) -> None:
+def test_secret_names_per_role_with_store_meaning_every_store(test_config: DeploymentConfig) -> None:
     stores = [store.secret_name for store in test_config.stores]
-    assert topology.secret_names(test_config, ("stores",)) == stores
-    assert topology.secret_names(test_config, ("erp", "stores")) == [*stores, test_config.erp.secret_name]
+    assert topology.secret_names(test_config, ("store",)) == stores
+    assert topology.secret_names(test_config, ("erp", "store")) == [*stores, test_config.erp.secret_name]
     assert topology.secret_names(test_config, ("crm",)) == [test_config.crm.secret_name]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from moto import mock_aws
-from synchub.runtime.config import CrmConfig, DeploymentConfig, ErpConfig, StoreConfig
+from synchub.runtime.config import DeploymentConfig
 from synchub.runtime.wiring import Wiring
 
 from infra.local.provision import LocalResources, provision
@@ -12,17 +12,18 @@ from infra.local.provision import LocalResources, provision
 SHOPIFY_SECRET = "shpss_integration_secret"
 WOO_SECRET = "wc_integration_secret"
 
-CONFIG = DeploymentConfig(
-    stage="test",
-    stores=(
-        StoreConfig(id="main", platform="shopify", domain="synchub-demo.myshopify.com", secret_name="test/store/main",
-                    locations={"WH": "gid://shopify/Location/1"}),
-        StoreConfig(id="eu", platform="woocommerce", domain="https://eu.shop.example", secret_name="test/store/eu",
-                    locations={"WH": "default"}),
-    ),
-    crm=CrmConfig(secret_name="test/crm"),
-    erp=ErpConfig(url="http://127.0.0.1:1", database="synchub", secret_name="test/erp"),
-)
+CONFIG = DeploymentConfig.model_validate({
+    "stage": "test",
+    "connections": [
+        {"id": "main", "vendor": "shopify", "secret_name": "test/store/main",
+         "settings": {"domain": "synchub-demo.myshopify.com", "locations": {"WH": "gid://shopify/Location/1"}}},
+        {"id": "eu", "vendor": "woocommerce", "secret_name": "test/store/eu",
+         "settings": {"domain": "https://eu.shop.example", "locations": {"WH": "default"}}},
+        {"id": "crm", "vendor": "hubspot", "secret_name": "test/crm"},
+        {"id": "erp", "vendor": "tryton", "secret_name": "test/erp",
+         "settings": {"url": "http://127.0.0.1:1", "database": "synchub"}},
+    ],
+})
 
 
 class Aws:

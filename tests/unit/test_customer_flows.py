@@ -19,8 +19,8 @@ def test_update_before_create_converges_on_the_newest_customer_in_crm_and_erp():
     newest = ShopifyPayloads().customer(envelope("customers_update").payload)
 
     for name in ("customers_update", "customers_create"):
-        sync_customer_to_crm(envelope(name), payloads=ShopifyPayloads(), crm=crm, mappings=mappings)
-        sync_customer_to_erp(envelope(name), payloads=ShopifyPayloads(), erp=erp, mappings=mappings)
+        sync_customer_to_crm(envelope(name), payloads=ShopifyPayloads(), contacts=crm, mappings=mappings)
+        sync_customer_to_erp(envelope(name), payloads=ShopifyPayloads(), customers=erp, mappings=mappings)
 
     assert list(crm.contacts.values()) == [newest]
     assert list(erp.customers.values()) == [newest]
@@ -29,7 +29,7 @@ def test_update_before_create_converges_on_the_newest_customer_in_crm_and_erp():
 def test_repeated_customer_delivery_writes_once():
     crm, mappings = FakeCrm(), InMemoryMappingStore()
     for _ in range(3):
-        sync_customer_to_crm(envelope("customers_create"), payloads=ShopifyPayloads(), crm=crm, mappings=mappings)
+        sync_customer_to_crm(envelope("customers_create"), payloads=ShopifyPayloads(), contacts=crm, mappings=mappings)
 
     assert crm.calls == ["upsert_contacts"]
     assert len(crm.contacts) == 1

@@ -14,8 +14,8 @@ SECRET = "shpss_unit_test_secret"
 
 
 def ingest(request: WebhookRequest, publisher=None, parking=None, max_body=1_048_576):
-    decoder = ShopifyWebhooks() if request.platform == "shopify" else WooCommerceWebhooks()
-    return accept_webhook(request, decoder=decoder, store_platform=request.platform, secret=lambda: SECRET,
+    decoder = ShopifyWebhooks() if request.vendor == "shopify" else WooCommerceWebhooks()
+    return accept_webhook(request, decoder=decoder, connection_vendor=request.vendor, secret=lambda: SECRET,
                           publisher=publisher or RecordingPublisher(), parking=parking or RecordingDeadLetters(),
                           handled_topics=handled_topics(), max_body_bytes=max_body)
 
@@ -24,7 +24,7 @@ def shopify_request(name: str, *, body: bytes | None = None, signature: str | No
     raw, headers = load_event(f"shopify/{name}")
     raw = raw if body is None else body
     headers = {**headers, "X-Shopify-Hmac-Sha256": signature or sign_shopify(raw, SECRET)}
-    return WebhookRequest(store_id="main", platform="shopify", headers=headers, body=raw)
+    return WebhookRequest(connection_id="main", vendor="shopify", headers=headers, body=raw)
 
 
 def test_signed_order_is_published_once_as_canonical_envelope():
@@ -75,7 +75,7 @@ def test_bus_failure_answers_503_so_the_store_retries():
 
 
 def test_unknown_store_gets_404():
-    result = accept_webhook(shopify_request("orders_create"), decoder=None, store_platform=None,
+    result = accept_webhook(shopify_request("orders_create"), decoder=None, connection_vendor=None,
                             secret=lambda: SECRET, publisher=RecordingPublisher(), parking=RecordingDeadLetters(),
                             handled_topics=handled_topics(), max_body_bytes=1_000_000)
     assert result.status == 404

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import pytest
+from synchub.connectors.hubspot.settings import HubSpotSettings
 from synchub.connectors.shopify.mapping import ShopifyPayloads
 from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 from synchub.errors import TransientError, UnknownSku
 from synchub.flows.orders import deal_state, sync_order_to_crm, sync_order_to_erp
-from synchub.runtime.config import CrmConfig
 
 from tests.eventdata import load_event
 from tests.fakes import FakeCrm, FakeErp, InMemoryMappingStore
@@ -14,7 +14,7 @@ from tests.fakes import FakeCrm, FakeErp, InMemoryMappingStore
 STORE = "main"
 DEMO_PRODUCTS = {"TEE-BLK-M": "1", "TEE-BLK-L": "2", "HOOD-GRY-M": "3", "MUG-CER-01": "4", "CAP-NVY-OS": "5",
                  "SOCK-WOOL-3": "6", "TOTE-CAN-01": "7", "BOTTLE-750": "8"}
-STAGES = CrmConfig(secret_name="crm").stages
+STAGES = HubSpotSettings().stages
 
 
 def envelope(name: str):
@@ -35,11 +35,12 @@ def mappings() -> InMemoryMappingStore:
 
 
 def to_erp(name: str, erp: FakeErp, mappings: InMemoryMappingStore):
-    return sync_order_to_erp(envelope(name), payloads=ShopifyPayloads(), erp=erp, mappings=mappings)
+    return sync_order_to_erp(envelope(name), payloads=ShopifyPayloads(), sales_orders=erp, products=erp,
+                             customers=erp, mappings=mappings)
 
 
 def to_crm(name: str, crm: FakeCrm, mappings: InMemoryMappingStore):
-    return sync_order_to_crm(envelope(name), payloads=ShopifyPayloads(), crm=crm, mappings=mappings,
+    return sync_order_to_crm(envelope(name), payloads=ShopifyPayloads(), contacts=crm, deals=crm, mappings=mappings,
                              pipeline="default", stages=STAGES)
 
 

@@ -7,6 +7,42 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
+
+from synchub.models import topics
+from synchub.models.topics import Topic
+from synchub.ports.capabilities import (
+    CONTACTS,
+    CUSTOMER_ACCOUNTS,
+    DEALS,
+    PRODUCT_LOOKUP,
+    SALES_ORDERS,
+    STOCK_SINK,
+    STOCK_SOURCE,
+    STORE_PAYLOADS,
+    Capability,
+)
+from synchub.ports.kit import Role
+
+
+@dataclass(frozen=True)
+class Need:
+    """A capability a flow requires of a connection in `role` (for stores: of the stores that provide it)."""
+
+    role: Role
+    capability: Capability[Any]
+    calls: bool = True  # False: the flow only consumes what this capability produced (no secret needed)
+
+    @property
+    def reads_secret(self) -> bool:
+        return self.calls and self.capability.credentials
+
+    def __str__(self) -> str:
+        return f"{self.role}.{self.capability.name}"
+
+
+def needs(role: Role, *capabilities: Capability[Any]) -> tuple[Need, ...]:
+    return tuple(Need(role, capability) for capability in capabilities)
 
 
 @dataclass(frozen=True)
@@ -15,13 +51,22 @@ class FlowSpec:
 
     name: str
     description: str
-    topics: tuple[str, ...]
-    needs: tuple[str, ...]  # which connections it talks to: "erp", "crm", "stores"
+    topics: tuple[Topic, ...]
+    requires: tuple[Need, ...]  # deployed only where configured connections provide all of them
     batch_size: int = 10
     max_concurrency: int = 2
     max_receive_count: int = 5
     timeout_seconds: int = 60
     memory_mb: int = 512
+
+    @property
+    def topic_names(self) -> tuple[str, ...]:
+        return tuple(topic.name for topic in self.topics)
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles whose connections' secrets this flow reads."""
+        return _credential_roles(self.requires)
 
 
 @dataclass(frozen=True)
@@ -31,34 +76,44 @@ class ScheduleSpec:
     name: str
     description: str
     expression: str
-    needs: tuple[str, ...]
+    requires: tuple[Need, ...]
     timeout_seconds: int = 300
     memory_mb: int = 512
 
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        return _credential_roles(self.requires)
 
-CUSTOMER_TOPICS = ("customer.created", "customer.updated")
-ORDER_TOPICS = ("order.created", "order.updated", "order.paid", "order.cancelled")
+
+def _credential_roles(requires: tuple[Need, ...]) -> tuple[Role, ...]:
+    return tuple(dict.fromkeys(need.role for need in requires if need.reads_secret))
+
+
+STORE_EVENTS = needs("store", STORE_PAYLOADS)
+ERP_STOCK_EVENTS = (Need("erp", STOCK_SOURCE, calls=False),)  # stock events come from the ERP's stock source
 
 FLOWS: tuple[FlowSpec, ...] = (
-    FlowSpec("customer_to_crm", "Store customer to CRM contact (upsert by e-mail)", CUSTOMER_TOPICS, ("crm",),
-             batch_size=50, max_concurrency=2),
-    FlowSpec("customer_to_erp", "Store customer to ERP customer", CUSTOMER_TOPICS, ("erp",)),
-    FlowSpec("order_to_erp", "Store order to ERP sales order, confirmed; cancellations follow",
-             ORDER_TOPICS, ("erp",), batch_size=5, max_concurrency=5),
-    FlowSpec("order_to_crm", "Store order to CRM deal on the contact, stage from order state",
-             ORDER_TOPICS, ("crm",), batch_size=10, max_concurrency=2),
-    FlowSpec("inventory_push", "ERP stock changes to the stores' available quantities",
-             ("stock.changed",), ("erp", "stores"), batch_size=10, max_concurrency=2, timeout_seconds=120),
+    FlowSpec("customer_to_crm", "Store customer to CRM contact (upsert by e-mail)", topics.CUSTOMER_TOPICS,
+             STORE_EVENTS + needs("crm", CONTACTS), batch_size=50, max_concurrency=2),
+    FlowSpec("customer_to_erp", "Store customer to ERP customer", topics.CUSTOMER_TOPICS,
+             STORE_EVENTS + needs("erp", CUSTOMER_ACCOUNTS)),
+    FlowSpec("order_to_erp", "Store order to ERP sales order, confirmed; cancellations follow", topics.ORDER_TOPICS,
+             STORE_EVENTS + needs("erp", SALES_ORDERS, PRODUCT_LOOKUP, CUSTOMER_ACCOUNTS),
+             batch_size=5, max_concurrency=5),
+    FlowSpec("order_to_crm", "Store order to CRM deal on the contact, stage from order state", topics.ORDER_TOPICS,
+             STORE_EVENTS + needs("crm", CONTACTS, DEALS), batch_size=10, max_concurrency=2),
+    FlowSpec("inventory_push", "ERP stock changes to the stores' available quantities", (topics.STOCK_CHANGED,),
+             ERP_STOCK_EVENTS + needs("store", STOCK_SINK), batch_size=10, max_concurrency=2, timeout_seconds=120),
     FlowSpec("reconcile_inventory_chunk", "One chunk of a stock reconciliation: compare and repair",
-             ("inventory.reconcile_chunk",), ("erp", "stores"), batch_size=1, max_concurrency=2,
+             (topics.RECONCILE_CHUNK,), ERP_STOCK_EVENTS + needs("store", STOCK_SINK), batch_size=1, max_concurrency=2,
              timeout_seconds=600, memory_mb=1024),
 )
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("poll_erp_stock", "Publish ERP stock changed since the watermark", "rate(1 minute)",
-                 ("erp",), timeout_seconds=120),
+                 needs("erp", STOCK_SOURCE), timeout_seconds=120),
     ScheduleSpec("reconcile_inventory", "Split a full stock reconciliation into chunks", "cron(0 3 * * ? *)",
-                 ("erp", "stores"), timeout_seconds=600, memory_mb=1024),
+                 needs("erp", STOCK_SOURCE) + needs("store", STOCK_SINK), timeout_seconds=600, memory_mb=1024),
 )
 
 
@@ -71,9 +126,9 @@ def schedule_spec(name: str) -> ScheduleSpec:
 
 
 def flows_for_topic(topic: str) -> list[FlowSpec]:
-    return [flow for flow in FLOWS if topic in flow.topics]
+    return [flow for flow in FLOWS if topic in flow.topic_names]
 
 
 def handled_topics(enabled: Callable[[str], bool] | None = None) -> set[str]:
     """Topics some (enabled) flow subscribes to; anything else is acknowledged and skipped at ingest."""
-    return {topic for flow in FLOWS if enabled is None or enabled(flow.name) for topic in flow.topics}
+    return {topic for flow in FLOWS if enabled is None or enabled(flow.name) for topic in flow.topic_names}

@@ -1,32 +1,31 @@
-"""Where vendors are registered: adding a vendor is one package plus one line per role here.
+"""Where vendors are registered: adding a vendor is its package plus one line here.
 
-Entries are dotted paths, imported on first use, so a function only pays the import of the vendors
-it talks to.
+Each entry points at the package's `spec` module, imported on first use and kept light (settings
+models and factories that import the adapter only when called), so a function pays only for the
+vendors it talks to.
 """
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
-from typing import Any
 
-ERPS = {"tryton": "synchub.connectors.tryton.erp:tryton_erp_from_config"}
-CRMS = {"hubspot": "synchub.connectors.hubspot.crm:hubspot_crm_from_config"}
-STOREFRONTS = {
-    "shopify": "synchub.connectors.shopify.inventory:shopify_storefront_from_config",
-    "woocommerce": "synchub.connectors.woocommerce.inventory:woocommerce_storefront_from_config",
-}
-WEBHOOKS = {
-    "shopify": "synchub.connectors.shopify.webhooks:ShopifyWebhooks",
-    "woocommerce": "synchub.connectors.woocommerce.webhooks:WooCommerceWebhooks",
-}
-PAYLOADS = {
-    "shopify": "synchub.connectors.shopify.mapping:ShopifyPayloads",
-    "woocommerce": "synchub.connectors.woocommerce.mapping:WooCommercePayloads",
+from synchub.ports.kit import VendorSpec
+
+VENDORS: dict[str, str] = {
+    "shopify": "synchub.connectors.shopify.spec:SPEC",
+    "woocommerce": "synchub.connectors.woocommerce.spec:SPEC",
+    "hubspot": "synchub.connectors.hubspot.spec:SPEC",
+    "tryton": "synchub.connectors.tryton.spec:SPEC",
 }
 
 
-def resolve(table: dict[str, str], kind: str) -> Any:
+@cache
+def vendor_spec(vendor: str) -> VendorSpec:
     try:
-        module_name, attribute = table[kind].split(":")
+        module_name, attribute = VENDORS[vendor].split(":")
     except KeyError:
-        raise LookupError(f"no connector registered for {kind!r}") from None
-    return getattr(import_module(module_name), attribute)
+        raise LookupError(f"no connector registered for {vendor!r}") from None
+    spec = getattr(import_module(module_name), attribute)
+    if not isinstance(spec, VendorSpec) or spec.vendor != vendor:
+        raise TypeError(f"{VENDORS[vendor]} is not the VendorSpec of {vendor!r}")
+    return spec

@@ -1,4 +1,4 @@
-"""Ingest: verify a store webhook, normalise it to the canonical envelope, put it on the bus.
+"""Ingest: verify a connection's webhook, normalise it to the canonical envelope, put it on the bus.
 
 Answers fast and never loses a delivery: 401 forged (nothing published), 404 unknown store, 413 too
 large, 200 for pings, unhandled topics (skipped) and signed-but-unusable bodies (parked with their
@@ -17,8 +17,8 @@ from synchub.ports import DeadLetters, EventPublisher, PartnerEventDecoder, Webh
 
 @dataclass(frozen=True)
 class WebhookRequest:
-    store_id: str
-    platform: str
+    connection_id: str  # the configured connection (a store today; any system that sends webhooks)
+    vendor: str  # the vendor named in the URL, which must be the connection's
     headers: dict[str, str]
     body: bytes
 
@@ -31,11 +31,11 @@ class IngestResult:
     event_id: str | None = None
 
 
-def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, store_platform: str | None,
+def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, connection_vendor: str | None,
                    secret: Callable[[], str], publisher: EventPublisher, parking: DeadLetters,
                    handled_topics: Collection[str], max_body_bytes: int) -> IngestResult:
-    if store_platform is None or decoder is None or store_platform != request.platform:
-        return IngestResult(404, "unknown_store", "no such store and platform")
+    if connection_vendor is None or decoder is None or connection_vendor != request.vendor:
+        return IngestResult(404, "unknown_store", "no such connection and vendor")
     if len(request.body) > max_body_bytes:
         return IngestResult(413, "too_large", f"body over {max_body_bytes} bytes")
     if decoder.is_unsigned_ping(request.headers, request.body):
@@ -43,14 +43,14 @@ def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, s
     if not decoder.verify(request.headers, request.body, secret()):
         return IngestResult(401, "rejected", "invalid signature")
 
-    decision: WebhookDecision = decoder.decode(request.store_id, request.headers, request.body)
-    return _deliver(decision, parked=lambda: _parked_record(request), publisher=publisher, parking=parking,
-                    handled_topics=handled_topics)
+    decision: WebhookDecision = decoder.decode(request.connection_id, request.headers, request.body)
+    return _deliver(decision, parked=lambda: _parked_record(request, decoder), publisher=publisher,
+                    parking=parking, handled_topics=handled_topics)
 
 
 def accept_partner_event(event: dict, *, store_id: str | None, decoder: object | None, publisher: EventPublisher,
                          parking: DeadLetters, handled_topics: Collection[str]) -> IngestResult:
-    """Shopify's EventBridge delivery: AWS authenticated the source, so there is no signature to check."""
+    """A vendor's EventBridge partner delivery: AWS authenticated the source, so there is no signature."""
     if store_id is None or decoder is None or not hasattr(decoder, "decode_eventbridge"):
         return _park(json.dumps(event, default=str), parking, "unknown_store")
     partner: PartnerEventDecoder = decoder  # type: ignore[assignment]
@@ -79,11 +79,11 @@ def _deliver(decision: WebhookDecision, *, parked: Callable[[], str], publisher:
     return IngestResult(200, "accepted", envelope.topic, envelope.event_id)
 
 
-def _parked_record(request: WebhookRequest) -> str:
+def _parked_record(request: WebhookRequest, decoder: WebhookDecoder) -> str:
     return json.dumps({
-        "store": request.store_id,
-        "platform": request.platform,
-        "topic": _topic_header(request.headers),
+        "store": request.connection_id,
+        "platform": request.vendor,
+        "topic": decoder.vendor_topic(request.headers),
         "body_base64": base64.b64encode(request.body).decode("ascii"),
     })
 
@@ -95,7 +95,3 @@ def _park(record: str, parking: DeadLetters, reason: str) -> IngestResult:
         return IngestResult(503, "unavailable", f"park failed: {type(error).__name__}")
     return IngestResult(200, "parked", reason)
 
-
-def _topic_header(headers: dict[str, str]) -> str | None:
-    lowered = {name.lower(): value for name, value in headers.items()}
-    return lowered.get("x-shopify-topic") or lowered.get("x-wc-webhook-topic")

@@ -5,27 +5,17 @@ after every change up to it was published, so a failed run repeats and never ski
 """
 from __future__ import annotations
 
-from collections.abc import Mapping as MappingType
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from synchub.errors import TransientError
-from synchub.flows.outcome import Outcome
-from synchub.models import EventEnvelope, StockLevel, StockUpdate, StockUpdateResult
-from synchub.ports import Erp, EventPublisher, MappingStore, Storefront
+from synchub.models import EventEnvelope, StockLevel, StockUpdate, StockUpdateResult, topics
+from synchub.models.outcome import Outcome
+from synchub.ports import EventPublisher, MappingStore, StockSource, StoreTarget
 
 WATERMARK_SOURCE = "erp_stock"
 LEVELS_PER_EVENT = 200  # keeps a stock.changed event far below EventBridge's 256 KB
-
-
-@dataclass(frozen=True)
-class StoreTarget:
-    """One store as the stock flows see it: its storefront and ERP warehouse -> store location map."""
-
-    store_id: str
-    storefront: Storefront
-    locations: MappingType[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -36,7 +26,7 @@ class PollResult:
     watermark: str
 
 
-def publish_stock_changes(*, erp: Erp, mappings: MappingStore, publisher: EventPublisher,
+def publish_stock_changes(*, erp: StockSource, mappings: MappingStore, publisher: EventPublisher,
                           warehouses: Sequence[str], now: datetime | None = None) -> PollResult:
     since = mappings.get_watermark(WATERMARK_SOURCE)
     changes = erp.stock_changes(since, warehouses)
@@ -44,7 +34,8 @@ def publish_stock_changes(*, erp: Erp, mappings: MappingStore, publisher: EventP
     levels = list(changes.levels)
     envelopes = [
         EventEnvelope(event_id=f"stock:{since or 'start'}:{changes.watermark}:{index}", source="erp", store="erp",
-                      topic="stock.changed", entity="stock", entity_id=f"{index}", occurred_at=now,
+                      topic=topics.STOCK_CHANGED.name, entity=topics.STOCK_CHANGED.entity, entity_id=f"{index}",
+                      occurred_at=now,
                       payload={"levels": [level.model_dump(mode="json") for level in chunk]})
         for index, chunk in enumerate(_chunks(levels, LEVELS_PER_EVENT))
     ]

@@ -10,10 +10,19 @@ from collections.abc import Mapping as MappingType
 
 from synchub.errors import TransientError, UnknownSku
 from synchub.flows.customers import ensure_erp_customer
+from synchub.flows.guard import guarded_write
 from synchub.flows.leases import exclusive
-from synchub.flows.outcome import Outcome, content_hash
 from synchub.models import Customer, Deal, EventEnvelope, FinancialStatus, FulfillmentStatus, Order
-from synchub.ports import Crm, Erp, MappingStore, StorePayloads
+from synchub.models.outcome import Outcome
+from synchub.ports import (
+    Contacts,
+    CustomerAccounts,
+    Deals,
+    MappingStore,
+    ProductLookup,
+    SalesOrders,
+    StorePayloads,
+)
 
 ENTITY = "order"
 
@@ -31,39 +40,41 @@ def order_customer(order: Order) -> tuple[str, Customer]:
     return f"{order.store}:{source_id}", guest
 
 
-def sync_order_to_erp(envelope: EventEnvelope, *, payloads: StorePayloads, erp: Erp,
-                      mappings: MappingStore) -> Outcome:
+def sync_order_to_erp(envelope: EventEnvelope, *, payloads: StorePayloads, sales_orders: SalesOrders,
+                      products: ProductLookup, customers: CustomerAccounts, mappings: MappingStore) -> Outcome:
     order = payloads.order(envelope.store, envelope.payload)
     key = order.store_reference
     if not mappings.claim_version(ENTITY, key, order.updated_at, scope="erp"):
         return Outcome.skipped("stale")
 
     with exclusive(mappings, "order:erp", key, owner=envelope.event_id):
-        return _apply_order_to_erp(order, erp=erp, mappings=mappings)
+        return _apply_order_to_erp(order, sales_orders=sales_orders, products=products, customers=customers,
+                                   mappings=mappings)
 
 
-def _apply_order_to_erp(order: Order, *, erp: Erp, mappings: MappingStore) -> Outcome:
+def _apply_order_to_erp(order: Order, *, sales_orders: SalesOrders, products: ProductLookup,
+                        customers: CustomerAccounts, mappings: MappingStore) -> Outcome:
     key = order.store_reference
     # Crash safety: the ERP itself is the truth about whether the sale exists, not our mapping.
-    existing = erp.find_sales_order(key)
+    existing = sales_orders.find_sales_order(key)
     if order.cancelled:
         if existing is None:
             return Outcome.skipped("filtered:cancelled_before_created")
-        sale = erp.cancel_sales_order(existing)
+        sale = sales_orders.cancel_sales_order(existing)
         mappings.link(ENTITY, key, "erp", sale.id)
         return Outcome.applied(erp=sale.id)
 
-    products = erp.resolve_products(order.skus)
-    missing = sorted({sku for sku in order.skus if sku not in products})
+    product_ids = products.resolve_products(order.skus)
+    missing = sorted({sku for sku in order.skus if sku not in product_ids})
     if missing:
         raise UnknownSku(missing)
 
     if existing is None:
         customer_key, customer = order_customer(order)
-        customer_id = ensure_erp_customer(customer, key=customer_key, erp=erp, mappings=mappings)
-        sale = erp.create_sales_order(order, customer_id=customer_id, products=products)
+        customer_id = ensure_erp_customer(customer, key=customer_key, customers=customers, mappings=mappings)
+        sale = sales_orders.create_sales_order(order, customer_id=customer_id, products=product_ids)
     else:
-        sale = erp.update_sales_order(existing, order, products=products)
+        sale = sales_orders.update_sales_order(existing, order, products=product_ids)
     mappings.link(ENTITY, key, "erp", sale.id)
     return Outcome.applied(erp=sale.id)
 
@@ -92,33 +103,27 @@ def deal_for(order: Order, *, pipeline: str, stages: MappingType[str, str]) -> D
                 close_date=(order.cancelled_at or order.updated_at).date().isoformat() if closed else None)
 
 
-def sync_order_to_crm(envelope: EventEnvelope, *, payloads: StorePayloads, crm: Crm, mappings: MappingStore,
-                      pipeline: str, stages: MappingType[str, str]) -> Outcome:
+def sync_order_to_crm(envelope: EventEnvelope, *, payloads: StorePayloads, contacts: Contacts, deals: Deals,
+                      mappings: MappingStore, pipeline: str, stages: MappingType[str, str]) -> Outcome:
     order = payloads.order(envelope.store, envelope.payload)
-    key = order.store_reference
-    if not mappings.claim_version(ENTITY, key, order.updated_at, scope="crm"):
-        return Outcome.skipped("stale")
     deal = deal_for(order, pipeline=pipeline, stages=stages)
-    digest = content_hash(deal)
-    current = mappings.get(ENTITY, key)
-    if current and current.written.get("crm") == digest and "crm" in current.ids:
-        return Outcome.skipped("unchanged", crm=current.ids["crm"])
 
-    contact_id = None
-    if deal.contact_email:
-        customer_key, customer = order_customer(order)
-        contact_id = _ensure_contact(customer, customer_key, crm, mappings)
-    deal_id = crm.upsert_deal(deal, contact_id=contact_id)
-    mappings.link(ENTITY, key, "crm", deal_id)
-    mappings.remember_written(ENTITY, key, "crm", digest)
-    return Outcome.applied(crm=deal_id)
+    def write() -> str:
+        contact_id = None
+        if deal.contact_email:
+            customer_key, customer = order_customer(order)
+            contact_id = _ensure_contact(customer, customer_key, contacts, mappings)
+        return deals.upsert_deal(deal, contact_id=contact_id)
+
+    return guarded_write(mappings, entity=ENTITY, key=order.store_reference, system="crm", content=deal,
+                         write=write, version=order.updated_at)
 
 
-def _ensure_contact(customer: Customer, key: str, crm: Crm, mappings: MappingStore) -> str | None:
+def _ensure_contact(customer: Customer, key: str, contacts: Contacts, mappings: MappingStore) -> str | None:
     known = mappings.get("customer", key)
     if known and "crm" in known.ids:
         return known.ids["crm"]
-    [result] = crm.upsert_contacts([customer])
+    [result] = contacts.upsert_contacts([customer])
     if result.id:
         mappings.link("customer", key, "crm", result.id)
         return result.id

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from synchub.errors import TransientError
-from synchub.flows.inventory import StoreTarget
-from synchub.flows.outcome import Outcome
-from synchub.models import EventEnvelope, StockUpdate
-from synchub.ports import DriftItem, Erp, EventPublisher, ReconcileReports
+from synchub.models import EventEnvelope, StockUpdate, topics
+from synchub.models.outcome import Outcome
+from synchub.ports import DriftItem, EventPublisher, ReconcileReports, StockSource, StoreTarget
 
-CHUNK_TOPIC = "inventory.reconcile_chunk"
+CHUNK_TOPIC = topics.RECONCILE_CHUNK.name
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class ReconcilePlan:
         return sum(store.drifted for store in self.stores)
 
 
-def plan_reconciliation(*, run_id: str, erp: Erp, stores: Sequence[StoreTarget], warehouses: Sequence[str],
+def plan_reconciliation(*, run_id: str, erp: StockSource, stores: Sequence[StoreTarget], warehouses: Sequence[str],
                         publisher: EventPublisher, reports: ReconcileReports, safety_buffer: int = 0,
                         chunk_size: int = 1000, page_size: int = 1000, dry_run: bool = False,
                         now: datetime | None = None) -> ReconcilePlan:

@@ -1,16 +1,28 @@
 """The deployment configuration: one pydantic model read by the CDK app and by every function.
 
-A deployment is the stores (channels), the CRM and the ERP, which flows and schedules are on, and
-the mapping tables a merchant chooses. Secrets are never here, only the names of the Secrets
+A deployment is its connections (stores, the CRM, the ERP: each a registered vendor with settings
+that vendor's own model validates), which flows and schedules are on, and the mapping tables a
+merchant chooses. Secrets are never here, only the names of the Secrets
 Manager secrets that hold them.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from synchub.connectors.registry import vendor_spec
+from synchub.ports.kit import ConnectionSettings, Role, VendorSpec
 
 SLUG = r"^[a-z0-9][a-z0-9-]{0,30}$"
 
@@ -19,57 +31,55 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class StoreConfig(_Strict):
-    """One store (sales channel). Its secret holds `webhook_secret` and the Admin API credentials."""
+class ConnectionConfig(_Strict):
+    """One system SyncHub talks to: a store, the CRM or the ERP, spoken to through a registered vendor.
+
+    `settings` is validated by the vendor's own settings model (its package's spec), which extends the
+    role's settings (`synchub.ports.kit`); the secret named here holds the credentials the spec lists.
+    """
 
     id: str = Field(pattern=SLUG)
-    platform: Literal["shopify", "woocommerce"]
-    domain: str  # shop.myshopify.com, or the WooCommerce site URL
-    api_url: str | None = None  # override of the API base (sandboxes); derived from domain when unset
-    api_version: str = "2026-01"  # changeFromQuantity (CAS) and @idempotent need 2026-01 or later
+    vendor: str
+    role: Role | None = None  # the vendor's only role when unset
     secret_name: str
-    currency: str = "USD"
-    # ERP warehouse code -> store location id (Shopify gid or numeric id; WooCommerce has one: "default")
-    locations: dict[str, str] = Field(default_factory=dict)
-    # Shopify GraphQL bucket restore rate, points per second: 100 Standard, 200 Advanced, 1000 Plus.
-    restore_rate: float = 100.0
+    settings: SerializeAsAny[ConnectionSettings] = Field(default_factory=dict, validate_default=True)
 
-
-class CrmConfig(_Strict):
-    kind: Literal["hubspot"] = "hubspot"
-    api_url: str = "https://api.hubapi.com"
-    secret_name: str
-    pipeline: str = "default"
-    # canonical deal state -> CRM stage id
-    stages: dict[str, str] = Field(default_factory=lambda: {
-        "pending": "appointmentscheduled",
-        "authorized": "qualifiedtobuy",
-        "paid": "contractsent",
-        "fulfilled": "closedwon",
-        "refunded": "closedlost",
-        "cancelled": "closedlost",
-    })
-    # HubSpot's documented 100 to 190 requests per 10 s by tier; the client paces on the headers.
-    batch_size: int = Field(default=100, ge=1, le=100)
-
-    @field_validator("stages")
+    @field_validator("vendor")
     @classmethod
-    def _all_states(cls, stages: dict[str, str]) -> dict[str, str]:
-        missing = {"pending", "authorized", "paid", "fulfilled", "refunded", "cancelled"} - stages.keys()
-        if missing:
-            raise ValueError(f"stage map lacks: {', '.join(sorted(missing))}")
-        return stages
+    def _registered(cls, vendor: str) -> str:
+        from synchub.connectors.registry import VENDORS
 
+        if vendor not in VENDORS:
+            raise ValueError(f"no connector registered for vendor {vendor!r} (known: {', '.join(sorted(VENDORS))})")
+        return vendor
 
-class ErpConfig(_Strict):
-    kind: Literal["tryton"] = "tryton"
-    url: str
-    database: str
-    secret_name: str  # {"username": ..., "password": ...}
-    warehouses: tuple[str, ...] = ("WH",)  # ERP warehouse codes whose stock reaches the stores
-    shipping_product: str = "SHIPPING"  # ERP product code used for shipping lines
-    fee_product: str = "FEE"  # ERP service code for store fees: order lines without SKU (gift wrap, ...)
-    stock_page_size: int = Field(default=1000, ge=1, le=5000)
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _vendor_settings(cls, value: Any, info: ValidationInfo) -> Any:
+        vendor = info.data.get("vendor")
+        if vendor is None:  # the vendor itself was refused; that error is the one to show
+            return ConnectionSettings()
+        model = vendor_spec(vendor).settings
+        if isinstance(value, model):
+            return value
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
+        return model.model_validate(value or {})
+
+    @model_validator(mode="after")
+    def _role(self) -> ConnectionConfig:
+        spec = vendor_spec(self.vendor)
+        if self.role is None:
+            if len(spec.roles) != 1:
+                raise ValueError(f"connection {self.id}: {self.vendor} can be {', '.join(spec.roles)}; name its role")
+            object.__setattr__(self, "role", spec.roles[0])
+        elif self.role not in spec.roles:
+            raise ValueError(f"connection {self.id}: {self.vendor} cannot be a {self.role}")
+        return self
+
+    @property
+    def spec(self) -> VendorSpec:
+        return vendor_spec(self.vendor)
 
 
 class FlowSettings(_Strict):
@@ -90,7 +100,8 @@ class IngestSettings(_Strict):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     throttle_rate: float = 200.0  # API Gateway stage: steady requests per second
     throttle_burst: int = 400
-    shopify_partner_event_source: str | None = None  # aws.partner/shopify.com/<app_id>/<name>
+    # EventBridge partner event sources whose deliveries go to ingest (aws.partner/<vendor>/...)
+    partner_event_sources: tuple[str, ...] = ()
 
 
 class InventorySettings(_Strict):
@@ -101,9 +112,7 @@ class InventorySettings(_Strict):
 
 class DeploymentConfig(_Strict):
     stage: str = Field(pattern=SLUG)
-    stores: tuple[StoreConfig, ...]
-    crm: CrmConfig | None = None
-    erp: ErpConfig | None = None
+    connections: tuple[ConnectionConfig, ...]
     flows: dict[str, FlowSettings] = Field(default_factory=dict)
     schedules: dict[str, ScheduleSettings] = Field(default_factory=dict)
     ingest: IngestSettings = IngestSettings()
@@ -113,10 +122,13 @@ class DeploymentConfig(_Strict):
     alarm_email: str | None = None
 
     @model_validator(mode="after")
-    def _unique_stores(self) -> DeploymentConfig:
-        ids = [store.id for store in self.stores]
+    def _consistent(self) -> DeploymentConfig:
+        ids = [connection.id for connection in self.connections]
         if len(ids) != len(set(ids)):
-            raise ValueError("store ids must be unique")
+            raise ValueError("connection ids must be unique")
+        for role in ("crm", "erp"):
+            if len(self.with_role(role)) > 1:
+                raise ValueError(f"at most one {role} connection")
         from synchub.catalog import FLOWS, SCHEDULES  # the catalogue names what may be configured
 
         unknown = set(self.flows) - {flow.name for flow in FLOWS}
@@ -125,14 +137,33 @@ class DeploymentConfig(_Strict):
             raise ValueError(f"unknown flow or schedule: {', '.join(sorted(unknown))}")
         return self
 
-    def store(self, store_id: str) -> StoreConfig | None:
-        return next((store for store in self.stores if store.id == store_id), None)
+    def connection(self, connection_id: str) -> ConnectionConfig | None:
+        return next((connection for connection in self.connections if connection.id == connection_id), None)
 
-    def store_by_domain(self, domain: str) -> StoreConfig | None:
-        wanted = domain.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")
-        return next((store for store in self.stores
-                     if store.domain.lower().removeprefix("https://").removeprefix("http://").rstrip("/") == wanted),
-                    None)
+    def with_role(self, role: str) -> tuple[ConnectionConfig, ...]:
+        return tuple(connection for connection in self.connections if connection.role == role)
+
+    @property
+    def stores(self) -> tuple[ConnectionConfig, ...]:
+        return self.with_role("store")
+
+    @property
+    def erp(self) -> ConnectionConfig | None:
+        return next(iter(self.with_role("erp")), None)
+
+    @property
+    def crm(self) -> ConnectionConfig | None:
+        return next(iter(self.with_role("crm")), None)
+
+    def store(self, store_id: str) -> ConnectionConfig | None:
+        connection = self.connection(store_id)
+        return connection if connection is not None and connection.role == "store" else None
+
+    def by_domain(self, domain: str) -> ConnectionConfig | None:
+        """The connection whose settings name this domain (vendor events that carry no connection id)."""
+        wanted = _bare_domain(domain)
+        return next((connection for connection in self.connections
+                     if _bare_domain(getattr(connection.settings, "domain", "") or "") == wanted), None)
 
     def flow(self, name: str) -> FlowSettings:
         return self.flows.get(name, FlowSettings())
@@ -147,3 +178,7 @@ class DeploymentConfig(_Strict):
     @classmethod
     def from_file(cls, path: str | Path) -> DeploymentConfig:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def _bare_domain(value: str) -> str:
+    return value.strip().lower().removeprefix("https://").removeprefix("http://").rstrip("/")

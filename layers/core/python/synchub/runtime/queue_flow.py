@@ -20,8 +20,8 @@ from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from pydantic import ValidationError
 
 from synchub.errors import PermanentError
-from synchub.flows.outcome import Outcome
 from synchub.models import EventEnvelope
+from synchub.models.outcome import Outcome
 from synchub.ports import DeadLetters
 from synchub.runtime.bus import envelope_from_bus_event
 from synchub.runtime.observability import logger, metrics
@@ -113,20 +113,3 @@ def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: 
     metrics.add_metric(name="PermanentFailure", unit=MetricUnit.Count, value=1)
     logger.warning("event parked", extra={"flow": flow, "reason": reason, "event_id": detail.get("event_id")})
 
-
-def queue_flow_handler(flow: str, bind: Callable[[Any], Apply]) -> Callable[..., dict[str, Any]]:
-    """The Lambda handler of a queue-fed flow: Powertools logging, tracing and metrics around
-    run_queue_flow. `bind(wiring)` returns the flow function with its ports bound.
-    A test or local mode passes its own `wiring`; AWS gets the environment's default one."""
-    from synchub.runtime.observability import tracer
-    from synchub.runtime.wiring import Wiring
-
-    @logger.inject_lambda_context
-    @tracer.capture_lambda_handler
-    @metrics.log_metrics
-    def lambda_handler(event: dict[str, Any], context: Any, wiring: Wiring | None = None) -> dict[str, Any]:
-        wiring = wiring or Wiring.default()
-        return run_queue_flow(event, context, flow=flow, apply=bind(wiring), dead_letters=wiring.dead_letters,
-                              idempotency_store=wiring.idempotency, backoff=wiring.backoff)
-
-    return lambda_handler

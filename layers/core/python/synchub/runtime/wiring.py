@@ -1,21 +1,32 @@
 """The composition root: builds the ports a flow needs from settings, config, secrets and boto3.
 
-Handlers call this and hand the ports to a flow; flows never see a connector or a boto3 client.
-Every client is injectable (tests and local mode pass their own) and created lazily once per
-execution environment.
+Handlers call this and hand the ports to a flow; flows never see a connector or a boto3 client. A port
+is a capability of a configured connection, built by the factory its vendor's spec declares; nothing
+here knows a vendor. Every client is injectable (tests and local mode pass their own) and created
+lazily once per execution environment.
 """
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 
-from synchub.connectors import registry
-from synchub.flows.inventory import StoreTarget
-from synchub.ports import Crm, Erp, EventPublisher, MappingStore, Storefront, StorePayloads, WebhookDecoder
+from synchub.ports import (
+    STOCK_SINK,
+    STORE_PAYLOADS,
+    Capability,
+    ConnectionContext,
+    CrmSettings,
+    ErpSettings,
+    EventPublisher,
+    MappingStore,
+    StorePayloads,
+    StoreTarget,
+    WebhookDecoder,
+)
 from synchub.runtime.bus import EventBridgePublisher
-from synchub.runtime.config import CrmConfig, DeploymentConfig, ErpConfig
+from synchub.runtime.config import ConnectionConfig, DeploymentConfig
 from synchub.runtime.dead_letters import DeadLetterParking
 from synchub.runtime.observability import trace_vendor_http
 from synchub.runtime.secrets import Secrets
@@ -26,27 +37,28 @@ if TYPE_CHECKING:  # imported where used: a function pays only for the parts it 
     from synchub.runtime.queue_flow import QueueBackoff
     from synchub.state.reports import DynamoReconcileReports
 
+T = TypeVar("T")
+
 
 class Wiring:
     def __init__(self, *, settings_: Settings | None = None, config: DeploymentConfig | None = None,
                  dynamodb: Any = None, events: Any = None, sqs: Any = None,
-                 http_clients: dict[str, Any] | None = None, erp: Erp | None = None, crm: Crm | None = None,
-                 storefronts: dict[str, Storefront] | None = None) -> None:
+                 http_clients: dict[str, Any] | None = None, erp: Any = None, crm: Any = None,
+                 storefronts: dict[str, Any] | None = None) -> None:
         self.settings = settings_ or settings()
         self._config = config
         self._dynamodb = dynamodb
         self._events = events
         self._sqs = sqs
-        # httpx.Client per connection ("erp", "crm", or a store id); tests and local mode inject transports
+        # httpx.Client per connection id (or role); tests and local mode inject transports
         self._http_clients = http_clients or {}
-        self._storefronts: dict[str, Storefront] = dict(storefronts or {})
-        self._payloads: dict[str, StorePayloads] = {}
+        # Adapters handed in directly (tests, local tools) win over the ones built from config: an object
+        # for every capability of the ERP or the CRM, or a stock sink per store.
+        self._given: dict[str, Any] = {role: port for role, port in (("erp", erp), ("crm", crm)) if port is not None}
+        self._given_sinks: dict[str, Any] = dict(storefronts or {})
+        self._contexts: dict[str, ConnectionContext] = {}
+        self._ports: dict[tuple[str, str], Any] = {}
         self._decoders: dict[str, WebhookDecoder] = {}
-        # Ports handed in directly (tests, local tools) win over the ones built from config.
-        if erp is not None:
-            self.__dict__["erp"] = erp
-        if crm is not None:
-            self.__dict__["crm"] = crm
 
     _default: Wiring | None = None
 
@@ -117,74 +129,101 @@ class Wiring:
     def get_secret(self, name: str) -> dict[str, Any]:
         return self.secrets.get(name)
 
-    # Vendors ------------------------------------------------------------------------------------
-    @cached_property
-    def erp(self) -> Erp:
-        erp = self.config.erp
-        if erp is None:
-            raise RuntimeError("no ERP configured")
-        trace_vendor_http()
-        factory = registry.resolve(registry.ERPS, erp.kind)
-        return factory(erp, self.get_secret(erp.secret_name), http_client=self._http_clients.get("erp"))
+    # Connections --------------------------------------------------------------------------------
+    def connection(self, connection_id: str) -> ConnectionConfig:
+        connection = self.config.connection(connection_id)
+        if connection is None:
+            raise LookupError(f"unknown connection {connection_id}")
+        return connection
 
-    @cached_property
-    def crm(self) -> Crm:
+    def port(self, connection_id: str, capability: Capability[T]) -> T:
+        """The adapter of `capability` for one connection, built once by its vendor's factory."""
+        key = (connection_id, capability.name)
+        if key not in self._ports:
+            connection = self.connection(connection_id)
+            given = self._given.get(connection.role or "")
+            if given is None and capability.name == STOCK_SINK.name:
+                given = self._given_sinks.get(connection_id)
+            if given is not None:
+                self._ports[key] = given
+            else:
+                factory = connection.spec.factory(capability)  # LookupError: the vendor does not provide it
+                trace_vendor_http()
+                self._ports[key] = factory(self._context(connection))
+        return cast(T, self._ports[key])
+
+    def role_port(self, role: str, capability: Capability[T]) -> T:
+        """The adapter of `capability` of the deployment's one connection in `role` (the ERP, the CRM)."""
+        connections = self.config.with_role(role)
+        if not connections:
+            raise RuntimeError(f"no {role} configured")
+        return self.port(connections[0].id, capability)
+
+    def erp(self, capability: Capability[T]) -> T:
+        return self.role_port("erp", capability)
+
+    def crm(self, capability: Capability[T]) -> T:
+        return self.role_port("crm", capability)
+
+    def _context(self, connection: ConnectionConfig) -> ConnectionContext:
+        if connection.id not in self._contexts:
+            http_client = self._http_clients.get(connection.id) or self._http_clients.get(connection.role or "")
+            self._contexts[connection.id] = ConnectionContext(
+                connection_id=connection.id, settings=connection.settings,
+                load_secret=lambda: self.get_secret(connection.secret_name), http_client=http_client,
+                mappings=self.mappings)
+        return self._contexts[connection.id]
+
+    @property
+    def crm_settings(self) -> CrmSettings:
         crm = self.config.crm
         if crm is None:
             raise RuntimeError("no CRM configured")
-        trace_vendor_http()
-        factory = registry.resolve(registry.CRMS, crm.kind)
-        return factory(crm, self.get_secret(crm.secret_name), http_client=self._http_clients.get("crm"))
+        return cast(CrmSettings, crm.settings)
 
     @property
-    def crm_config(self) -> CrmConfig:
-        if self.config.crm is None:
-            raise RuntimeError("no CRM configured")
-        return self.config.crm
-
-    @property
-    def erp_config(self) -> ErpConfig:
-        if self.config.erp is None:
+    def erp_settings(self) -> ErpSettings:
+        erp = self.config.erp
+        if erp is None:
             raise RuntimeError("no ERP configured")
-        return self.config.erp
-
-    def storefront(self, store_id: str) -> Storefront:
-        if store_id not in self._storefronts:
-            store = self.config.store(store_id)
-            if store is None:
-                raise LookupError(f"unknown store {store_id}")
-            trace_vendor_http()
-            factory = registry.resolve(registry.STOREFRONTS, store.platform)
-            options: dict[str, Any] = {"http_client": self._http_clients.get(store_id)}
-            if store.platform == "shopify":
-                options["mappings"] = self.mappings
-            self._storefronts[store_id] = factory(store, self.get_secret(store.secret_name), **options)
-        return self._storefronts[store_id]
+        return cast(ErpSettings, erp.settings)
 
     def store_targets(self) -> list[StoreTarget]:
-        return [StoreTarget(store_id=store.id, storefront=self.storefront(store.id), locations=dict(store.locations))
-                for store in self.config.stores if store.locations]
-
-    def payloads(self, platform: str) -> StorePayloads:
-        if platform not in self._payloads:
-            self._payloads[platform] = registry.resolve(registry.PAYLOADS, platform)()
-        return self._payloads[platform]
+        """Every store that takes stock and maps at least one ERP warehouse to one of its locations."""
+        return [StoreTarget(store_id=store.id, storefront=self.port(store.id, STOCK_SINK),
+                            locations=dict(getattr(store.settings, "locations", {})))
+                for store in self.config.stores
+                if getattr(store.settings, "locations", None) and (
+                    store.id in self._given_sinks or store.spec.provides_capability(STOCK_SINK))]
 
     def payloads_for_store(self, store_id: str) -> StorePayloads:
-        store = self.config.store(store_id)
-        if store is None:
+        if self.config.store(store_id) is None:
             raise LookupError(f"unknown store {store_id}")
-        return self.payloads(store.platform)
+        return self.port(store_id, STORE_PAYLOADS)
 
-    def decoder(self, platform: str) -> WebhookDecoder | None:
-        if platform not in self._decoders:  # built once per platform, not per webhook
-            try:
-                self._decoders[platform] = registry.resolve(registry.WEBHOOKS, platform)()
-            except LookupError:
+    # Events in ----------------------------------------------------------------------------------
+    def decoder_for(self, connection_id: str) -> WebhookDecoder | None:
+        """The webhook decoder of a connection's vendor, built once per vendor; None if it sends none."""
+        connection = self.config.connection(connection_id)
+        if connection is None:
+            return None
+        if connection.vendor not in self._decoders:
+            build = connection.spec.webhooks
+            if build is None:
                 return None
-        return self._decoders[platform]
+            self._decoders[connection.vendor] = build()
+        return self._decoders[connection.vendor]
 
-    def webhook_secret(self, store_id: str) -> str:
-        store = self.config.store(store_id)
-        assert store is not None
-        return str(self.get_secret(store.secret_name)["webhook_secret"])
+    def webhook_secret(self, connection_id: str) -> str:
+        connection = self.connection(connection_id)
+        decoder = self.decoder_for(connection_id)
+        assert decoder is not None
+        return str(self.get_secret(connection.secret_name)[decoder.secret_field])
+
+    def partner_decoder(self, detail_type: str) -> Any:
+        """The decoder of the vendor that delivers EventBridge partner events of this detail-type."""
+        for connection in self.config.connections:
+            if detail_type in connection.spec.partner_detail_types:
+                return self.decoder_for(connection.id)
+        return None
+

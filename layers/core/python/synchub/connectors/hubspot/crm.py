@@ -29,9 +29,9 @@ from synchub.connectors.hubspot.mapping import (
     deal_properties,
     order_ref_property_definition,
 )
+from synchub.connectors.hubspot.settings import HubSpotSettings
 from synchub.errors import PermanentError, TransientError, VendorRejected
 from synchub.models import Customer, Deal, UpsertOutcome, normalise_email
-from synchub.runtime.config import CrmConfig
 
 logger = Logger(service="synchub")
 
@@ -196,11 +196,11 @@ class HubSpotCrm:
         return str(page.results[0]["id"]) if page.results else None
 
 
-def hubspot_crm_from_config(config: CrmConfig, secret: dict, http_client: httpx.Client | None = None, *,
+def hubspot_crm_from_config(config: HubSpotSettings, secret: dict, http_client: httpx.Client | None = None, *,
                             policy: RetryPolicy | None = None) -> HubSpotCrm:
     """HubSpotCrm for a deployment: base URL from config.api_url, bearer from secret["access_token"].
 
     A given `http_client` (tests pass one over a WSGI or mock transport) is configured in place.
     """
-    client = hubspot_http_client(config.api_url, secret["access_token"], client=http_client)
+    client = hubspot_http_client(config.base_url, secret["access_token"], client=http_client)
     return HubSpotCrm(HubSpotClient.over(client, policy=policy), batch_size=config.batch_size)

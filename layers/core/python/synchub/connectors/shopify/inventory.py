@@ -15,10 +15,10 @@ from aws_lambda_powertools import Logger
 
 from synchub.connectors.http import DEFAULT_TIMEOUT, RetryPolicy
 from synchub.connectors.shopify.admin import ShopifyAdmin
+from synchub.connectors.shopify.settings import ShopifySettings
 from synchub.errors import TransientError, VendorRejected
 from synchub.models import StockUpdate, StockUpdateResult, StoreStock
 from synchub.ports import MappingStore
-from synchub.runtime.config import StoreConfig
 
 logger = Logger(service="synchub")
 
@@ -396,16 +396,17 @@ class ShopifyStorefront:
             yield StoreStock(sku=sku, location_id=location, available=available, inventory_item_id=item_id)
 
 
-def shopify_storefront_from_config(store: StoreConfig, secret: dict[str, Any], http_client: httpx.Client | None = None,
-                                   mappings: MappingStore | None = None, *, policy: RetryPolicy | None = None,
+def shopify_storefront_from_config(store: ShopifySettings, secret: dict[str, Any],
+                                   http_client: httpx.Client | None = None, mappings: MappingStore | None = None, *,
+                                   store_id: str, policy: RetryPolicy | None = None,
                                    poll_interval: float = 2.0, sleep: Callable[[float], None] | None = None,
                                    ) -> ShopifyStorefront:
     """A ShopifyStorefront for one configured store; `secret` holds "access_token"."""
-    shop_url = (store.api_url or f"https://{store.domain}").rstrip("/")
+    shop_url = store.shop_url
     client = http_client or httpx.Client(base_url=shop_url, timeout=DEFAULT_TIMEOUT)
     admin = ShopifyAdmin(client, shop_url=shop_url, api_version=store.api_version,
                          access_token=secret["access_token"], policy=policy, restore_rate=store.restore_rate)
-    return ShopifyStorefront(admin, store_id=store.id, mappings=mappings, locations=tuple(store.locations.values()),
+    return ShopifyStorefront(admin, store_id=store_id, mappings=mappings, locations=tuple(store.locations.values()),
                              poll_interval=poll_interval, sleep=sleep)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from synchub.connectors.signed_webhooks import hmac_sha256_base64, json_object, lower_headers, signature_matches
-from synchub.models import EventEnvelope
+from synchub.models import EventEnvelope, topics
 from synchub.ports import WebhookDecision
 
 logger = Logger(service="synchub")
@@ -34,19 +34,20 @@ class TopicRule:
 
 
 TOPICS: dict[str, TopicRule] = {
-    "orders/create": TopicRule("order.created", "order", ("id",), ("line_items", "currency")),
-    "orders/updated": TopicRule("order.updated", "order", ("id",), ("line_items", "currency")),
-    "orders/paid": TopicRule("order.paid", "order", ("id",), ("line_items", "currency")),
-    "orders/cancelled": TopicRule("order.cancelled", "order", ("id",), ("line_items", "currency")),
-    "customers/create": TopicRule("customer.created", "customer", ("id",)),
-    "customers/update": TopicRule("customer.updated", "customer", ("id",)),
-    "refunds/create": TopicRule("refund.created", "refund", ("id",), ("order_id",)),
-    "products/update": TopicRule("product.updated", "product", ("id",)),
-    "inventory_levels/update": TopicRule("inventory.updated", "inventory_level",
+    "orders/create": TopicRule(topics.ORDER_CREATED.name, "order", ("id",), ("line_items", "currency")),
+    "orders/updated": TopicRule(topics.ORDER_UPDATED.name, "order", ("id",), ("line_items", "currency")),
+    "orders/paid": TopicRule(topics.ORDER_PAID.name, "order", ("id",), ("line_items", "currency")),
+    "orders/cancelled": TopicRule(topics.ORDER_CANCELLED.name, "order", ("id",), ("line_items", "currency")),
+    "customers/create": TopicRule(topics.CUSTOMER_CREATED.name, "customer", ("id",)),
+    "customers/update": TopicRule(topics.CUSTOMER_UPDATED.name, "customer", ("id",)),
+    "refunds/create": TopicRule(topics.REFUND_CREATED.name, "refund", ("id",), ("order_id",)),
+    "products/update": TopicRule(topics.PRODUCT_UPDATED.name, "product", ("id",)),
+    "inventory_levels/update": TopicRule(topics.STORE_INVENTORY_UPDATED.name, "inventory_level",
                                          ("inventory_item_id", "location_id")),
-    "customers/data_request": TopicRule("privacy.data_request", "customer", ("customer.id",), ("shop_domain",)),
-    "customers/redact": TopicRule("privacy.customer_redact", "customer", ("customer.id",), ("shop_domain",)),
-    "shop/redact": TopicRule("privacy.shop_redact", "shop", ("shop_id",), ("shop_domain",)),
+    "customers/data_request": TopicRule(topics.PRIVACY_DATA_REQUEST.name, "customer", ("customer.id",),
+                                        ("shop_domain",)),
+    "customers/redact": TopicRule(topics.PRIVACY_CUSTOMER_REDACT.name, "customer", ("customer.id",), ("shop_domain",)),
+    "shop/redact": TopicRule(topics.PRIVACY_SHOP_REDACT.name, "shop", ("shop_id",), ("shop_domain",)),
 }
 
 # Header names, lower-cased: HTTP header names are case-insensitive and API Gateway may change case.
@@ -55,6 +56,7 @@ H_HMAC = "x-shopify-hmac-sha256"
 H_WEBHOOK_ID = "x-shopify-webhook-id"
 H_EVENT_ID = "x-shopify-event-id"
 H_TRIGGERED_AT = "x-shopify-triggered-at"
+H_SHOP_DOMAIN = "x-shopify-shop-domain"
 
 
 def _utc_now() -> datetime:
@@ -117,8 +119,19 @@ def parse_timestamp(value: Any) -> datetime | None:
 class ShopifyWebhooks:
     """WebhookDecoder for Shopify. `clock` is the received time, injectable for tests."""
 
+    secret_field = "webhook_secret"
+
     def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
         self._clock = clock
+
+    def vendor_topic(self, headers: dict[str, str]) -> str | None:
+        return normalise_headers(headers).get(H_TOPIC) or None
+
+    def partner_domain(self, event: dict[str, Any]) -> str | None:
+        detail = event.get("detail") if isinstance(event, dict) else None
+        metadata = detail.get("metadata") if isinstance(detail, dict) else None
+        domain = normalise_headers(metadata if isinstance(metadata, dict) else {}).get(H_SHOP_DOMAIN)
+        return domain or None
 
     def is_unsigned_ping(self, headers: dict[str, str], raw_body: bytes) -> bool:
         # Shopify has no creation ping: every delivery is signed.

@@ -22,10 +22,10 @@ from aws_lambda_powertools import Logger
 from synchub.connectors.tryton import mapping
 from synchub.connectors.tryton.client import TrytonClient
 from synchub.connectors.tryton.mapping import LineSpec
+from synchub.connectors.tryton.settings import TrytonSettings
 from synchub.errors import PermanentError, UnknownSku
 from synchub.models import Address, Customer, Order, StockLevel
 from synchub.ports import SalesOrderRef, StockChanges
-from synchub.runtime.config import ErpConfig
 
 logger = Logger(service="synchub")
 
@@ -37,7 +37,7 @@ _INVOICED = ("posted", "paid")
 
 
 class TrytonErp:
-    def __init__(self, client: TrytonClient, config: ErpConfig, *,
+    def __init__(self, client: TrytonClient, config: TrytonSettings, *,
                  overlap: dt.timedelta = dt.timedelta(seconds=10)) -> None:
         self.client = client
         self.config = config
@@ -436,7 +436,7 @@ class TrytonErp:
         return mapping.encode_watermark(newest, window)
 
 
-def tryton_erp_from_config(config: ErpConfig, secret: dict, http_client: httpx.Client | None = None) -> TrytonErp:
+def tryton_erp_from_config(config: TrytonSettings, secret: dict, http_client: httpx.Client | None = None) -> TrytonErp:
     """A TrytonErp for the configured server; `secret` holds `username` and `password`."""
     client = TrytonClient.connect(config.url, config.database, secret["username"], secret["password"],
                                   http_client=http_client)

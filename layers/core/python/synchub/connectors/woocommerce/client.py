@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from synchub.connectors.http import DEFAULT_TIMEOUT, RetryPolicy, VendorHttp
+from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.errors import VendorError, VendorRejected
-from synchub.runtime.config import StoreConfig
 
 VENDOR = "woocommerce"
 API_PATH = "/wp-json/wc/v3/"
@@ -22,7 +22,7 @@ MAX_BATCH_ITEMS = 100  # create + update + delete of one batch call; more gets 4
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
 
 
-def api_base_url(store: StoreConfig) -> str:
+def api_base_url(store: WooCommerceSettings) -> str:
     """`<site url>/wp-json/wc/v3/`; `api_url` wins, and may be a site URL or the full API base."""
     url = (store.api_url or store.domain).strip()
     if "://" not in url:
@@ -57,7 +57,7 @@ def _authorise(client: httpx.Client, key: str, secret: str, *, query_string_auth
         client.auth = httpx.BasicAuth(key, secret)
 
 
-def prepare_injected_client(client: httpx.Client, store: StoreConfig,
+def prepare_injected_client(client: httpx.Client, store: WooCommerceSettings,
                             secret: Mapping[str, str]) -> httpx.Client:
     """Give a caller's client (tests, local mode) the store's base URL and credentials if it lacks them."""
     if not str(client.base_url):
@@ -77,7 +77,7 @@ class WooCommerceClient:
         self.per_page = per_page
 
     @classmethod
-    def for_store(cls, store: StoreConfig, secret: Mapping[str, str], *,
+    def for_store(cls, store: WooCommerceSettings, secret: Mapping[str, str], *,
                   http_client: httpx.Client | None = None, policy: RetryPolicy | None = None,
                   per_page: int = MAX_PER_PAGE, query_string_auth: bool = False) -> WooCommerceClient:
         if http_client is None:

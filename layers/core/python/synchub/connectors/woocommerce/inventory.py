@@ -17,9 +17,9 @@ from aws_lambda_powertools import Logger
 
 from synchub.connectors.http import RetryPolicy
 from synchub.connectors.woocommerce.client import MAX_BATCH_ITEMS, WooCommerceClient, error_code
+from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.errors import VendorRejected
 from synchub.models import StockUpdate, StockUpdateResult, StoreStock
-from synchub.runtime.config import StoreConfig
 
 logger = Logger(service="synchub")
 
@@ -228,7 +228,7 @@ class WooCommerceStorefront:
         return outcomes
 
 
-def woocommerce_storefront_from_config(store: StoreConfig, secret: Mapping[str, str],
+def woocommerce_storefront_from_config(store: WooCommerceSettings, secret: Mapping[str, str],
                                        http_client: httpx.Client | None = None, *,
                                        policy: RetryPolicy | None = None, batch_size: int = MAX_BATCH_ITEMS,
                                        query_string_auth: bool = False) -> WooCommerceStorefront:
@@ -236,12 +236,7 @@ def woocommerce_storefront_from_config(store: StoreConfig, secret: Mapping[str, 
 
     An injected `http_client` without a base URL or credentials gets the store's (tests, local mode).
     """
-    if store.platform != "woocommerce":
-        raise ValueError(f"store {store.id} is not a WooCommerce store")
-    locations = set(store.locations.values())
-    if len(locations) > 1:
-        raise ValueError(f"store {store.id}: WooCommerce has one stock location, "
-                         f"the config names {len(locations)}")
+    locations = set(store.locations.values())  # at most one: WooCommerceSettings checks it
     client = WooCommerceClient.for_store(store, secret, http_client=http_client, policy=policy,
                                          query_string_auth=query_string_auth)
     return WooCommerceStorefront(client, location_id=locations.pop() if locations else DEFAULT_LOCATION,

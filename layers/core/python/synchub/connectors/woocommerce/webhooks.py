@@ -15,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from synchub.connectors.signed_webhooks import hmac_sha256_base64, json_object, lower_headers, signature_matches
-from synchub.models import EventEnvelope
+from synchub.models import EventEnvelope, topics
 from synchub.ports import WebhookDecision
 
 logger = Logger(service="synchub")
@@ -24,12 +24,12 @@ SOURCE = "woocommerce"
 
 # vendor topic -> (canonical topic, entity). order.updated may become order.cancelled (see _canonical_topic).
 TOPICS: dict[str, tuple[str, str]] = {
-    "order.created": ("order.created", "order"),
-    "order.updated": ("order.updated", "order"),
-    "order.deleted": ("order.deleted", "order"),
-    "customer.created": ("customer.created", "customer"),
-    "customer.updated": ("customer.updated", "customer"),
-    "product.updated": ("product.updated", "product"),
+    "order.created": (topics.ORDER_CREATED.name, "order"),
+    "order.updated": (topics.ORDER_UPDATED.name, "order"),
+    "order.deleted": (topics.ORDER_DELETED.name, "order"),
+    "customer.created": (topics.CUSTOMER_CREATED.name, "customer"),
+    "customer.updated": (topics.CUSTOMER_UPDATED.name, "customer"),
+    "product.updated": (topics.PRODUCT_UPDATED.name, "product"),
 }
 
 H_TOPIC = "x-wc-webhook-topic"
@@ -74,8 +74,13 @@ def derived_event_id(store_id: str, vendor_topic: str, resource_id: str, modifie
 class WooCommerceWebhooks:
     """WebhookDecoder for WooCommerce. `clock` is the received time, injectable for tests."""
 
+    secret_field = "webhook_secret"
+
     def __init__(self, clock: Callable[[], datetime] = _utc_now) -> None:
         self._clock = clock
+
+    def vendor_topic(self, headers: dict[str, str]) -> str | None:
+        return normalise_headers(headers).get(H_TOPIC) or None
 
     def is_unsigned_ping(self, headers: dict[str, str], raw_body: bytes) -> bool:
         """The ping sent when a webhook is created: form body `webhook_id=<id>`, no signature."""
@@ -142,6 +147,6 @@ def _canonical_topic(topic: str, payload: dict[str, Any]) -> str:
     A processing/completed order with date_paid stays order.updated: without the previous state we
     cannot tell that this update is the payment, and the flows read the status from the order anyway.
     """
-    if topic == "order.updated" and payload.get("status") == "cancelled":
-        return "order.cancelled"
+    if topic == topics.ORDER_UPDATED.name and payload.get("status") == "cancelled":
+        return topics.ORDER_CANCELLED.name
     return topic

@@ -1,0 +1,46 @@
+"""Shopify as a store: signed webhooks and EventBridge delivery, order and customer payloads, and stock
+through the GraphQL Admin API."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from synchub.connectors.shopify.settings import ShopifySettings
+from synchub.ports import STOCK_SINK, STORE_PAYLOADS, ConnectionContext, VendorSpec
+
+if TYPE_CHECKING:
+    from synchub.connectors.shopify.inventory import ShopifyStorefront
+    from synchub.connectors.shopify.mapping import ShopifyPayloads
+    from synchub.connectors.shopify.webhooks import ShopifyWebhooks
+
+
+def _storefront(context: ConnectionContext) -> ShopifyStorefront:
+    from synchub.connectors.shopify.inventory import shopify_storefront_from_config
+
+    return context.shared("storefront", lambda: shopify_storefront_from_config(
+        context.settings, context.secret, context.http_client, context.mappings, store_id=context.connection_id))
+
+
+def _payloads(context: ConnectionContext) -> ShopifyPayloads:
+    from synchub.connectors.shopify.mapping import ShopifyPayloads
+
+    return ShopifyPayloads()
+
+
+def _webhooks() -> ShopifyWebhooks:
+    from synchub.connectors.shopify.webhooks import ShopifyWebhooks
+
+    return ShopifyWebhooks()
+
+
+SPEC = VendorSpec(
+    vendor="shopify",
+    roles=("store",),
+    settings=ShopifySettings,
+    secret_fields=("webhook_secret", "access_token"),
+    placeholder_secret_field="webhook_secret",
+    provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads)),
+    webhooks=_webhooks,
+    partner_detail_types=("shopifyWebhook",),
+    local_sandbox="infra.local.vendors.shopify:start",
+    description="Shopify GraphQL Admin API, signed HTTPS webhooks and the EventBridge partner source",
+)

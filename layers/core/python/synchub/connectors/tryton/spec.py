@@ -1,0 +1,30 @@
+"""Tryton as an ERP: customers (parties), confirmed sales, product lookup and stock per warehouse."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from synchub.connectors.tryton.settings import TrytonSettings
+from synchub.ports import CUSTOMER_ACCOUNTS, PRODUCT_LOOKUP, SALES_ORDERS, STOCK_SOURCE, ConnectionContext, VendorSpec
+
+if TYPE_CHECKING:
+    from synchub.connectors.tryton.erp import TrytonErp
+
+
+def _erp(context: ConnectionContext) -> TrytonErp:
+    from synchub.connectors.tryton.erp import tryton_erp_from_config
+
+    return context.shared("erp", lambda: tryton_erp_from_config(context.settings, context.secret,
+                                                                 http_client=context.http_client))
+
+
+SPEC = VendorSpec(
+    vendor="tryton",
+    roles=("erp",),
+    settings=TrytonSettings,
+    secret_fields=("username", "password"),
+    placeholder_secret_field="password",
+    provides=(CUSTOMER_ACCOUNTS.provided_by(_erp), SALES_ORDERS.provided_by(_erp),
+              PRODUCT_LOOKUP.provided_by(_erp), STOCK_SOURCE.provided_by(_erp)),
+    local_sandbox="infra.local.vendors.tryton:start",
+    description="Tryton ERP over JSON-RPC",
+)

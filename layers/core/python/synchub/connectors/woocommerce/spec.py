@@ -1,0 +1,59 @@
+"""WooCommerce as a store: signed webhooks, order and customer payloads, stock through REST v3 batches."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from synchub.connectors.woocommerce.settings import WooCommerceSettings
+from synchub.ports import (
+    CHANGE_FEED,
+    RECORD_FETCHER,
+    STOCK_SINK,
+    STORE_PAYLOADS,
+    ConnectionContext,
+    VendorSpec,
+)
+
+if TYPE_CHECKING:
+    from synchub.connectors.woocommerce.feed import WooCommerceFeed
+    from synchub.connectors.woocommerce.inventory import WooCommerceStorefront
+    from synchub.connectors.woocommerce.mapping import WooCommercePayloads
+    from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
+
+
+def _storefront(context: ConnectionContext) -> WooCommerceStorefront:
+    from synchub.connectors.woocommerce.inventory import woocommerce_storefront_from_config
+
+    return context.shared("storefront", lambda: woocommerce_storefront_from_config(
+        context.settings, context.secret, http_client=context.http_client))
+
+
+def _payloads(context: ConnectionContext) -> WooCommercePayloads:
+    from synchub.connectors.woocommerce.mapping import WooCommercePayloads
+
+    return WooCommercePayloads()
+
+
+def _feed(context: ConnectionContext) -> WooCommerceFeed:
+    from synchub.connectors.woocommerce.feed import WooCommerceFeed
+
+    return context.shared("feed", lambda: WooCommerceFeed(_storefront(context).client))
+
+
+def _webhooks() -> WooCommerceWebhooks:
+    from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
+
+    return WooCommerceWebhooks()
+
+
+SPEC = VendorSpec(
+    vendor="woocommerce",
+    roles=("store",),
+    settings=WooCommerceSettings,
+    secret_fields=("webhook_secret", "consumer_key", "consumer_secret"),
+    placeholder_secret_field="webhook_secret",
+    provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
+              CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed)),
+    webhooks=_webhooks,
+    local_sandbox="infra.local.vendors.woocommerce:start",
+    description="WooCommerce REST API v3 (consumer key and secret) and signed webhooks",
+)

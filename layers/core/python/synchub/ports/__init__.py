@@ -1,0 +1,110 @@
+"""The ports flows depend on. Connectors and the state layer implement them; flows import only these.
+
+- `capabilities`: small protocols cut by capability (sales orders, stock sink, contacts, ...) and their
+  typed tokens; a vendor provides some, a flow requires some.
+- `kit`: the vendor spec and the settings and context a connector's factories get.
+- `webhooks`: verification and decoding of vendor deliveries.
+- `state`: SyncHub's own state and plumbing (mappings, bus, dead letters, reports).
+
+Every write method is safe to repeat: an upsert by an external id, or a search by our reference
+before a create. That is what turns at-least-once delivery into exactly-once effect.
+"""
+from synchub.ports.capabilities import (
+    CAPABILITIES,
+    CHANGE_FEED,
+    CONTACTS,
+    CUSTOMER_ACCOUNTS,
+    DEALS,
+    PRODUCT_LOOKUP,
+    RECORD_FETCHER,
+    SALES_ORDERS,
+    STOCK_SINK,
+    STOCK_SOURCE,
+    STORE_PAYLOADS,
+    Capability,
+    ChangeBatch,
+    ChangedRecord,
+    ChangeFeed,
+    Contacts,
+    CustomerAccounts,
+    Deals,
+    ProductLookup,
+    Provision,
+    RecordFetcher,
+    SalesOrderRef,
+    SalesOrders,
+    StockChanges,
+    StockSink,
+    StockSource,
+    StorePayloads,
+    StoreTarget,
+)
+from synchub.ports.kit import (
+    ROLE_SETTINGS,
+    ROLES,
+    ConnectionContext,
+    ConnectionSettings,
+    CrmSettings,
+    ErpSettings,
+    Role,
+    StoreSettings,
+    VendorSpec,
+)
+from synchub.ports.state import (
+    DeadLetters,
+    DriftItem,
+    EventPublisher,
+    Mapping,
+    MappingStore,
+    ReconcileReports,
+)
+from synchub.ports.webhooks import PartnerEventDecoder, WebhookDecision, WebhookDecoder
+
+__all__ = [
+    "CAPABILITIES",
+    "CHANGE_FEED",
+    "CONTACTS",
+    "CUSTOMER_ACCOUNTS",
+    "DEALS",
+    "PRODUCT_LOOKUP",
+    "RECORD_FETCHER",
+    "ROLES",
+    "ROLE_SETTINGS",
+    "SALES_ORDERS",
+    "STOCK_SINK",
+    "STOCK_SOURCE",
+    "STORE_PAYLOADS",
+    "Capability",
+    "ChangeBatch",
+    "ChangeFeed",
+    "ChangedRecord",
+    "ConnectionContext",
+    "ConnectionSettings",
+    "Contacts",
+    "CrmSettings",
+    "CustomerAccounts",
+    "DeadLetters",
+    "Deals",
+    "DriftItem",
+    "ErpSettings",
+    "EventPublisher",
+    "Mapping",
+    "MappingStore",
+    "PartnerEventDecoder",
+    "ProductLookup",
+    "Provision",
+    "ReconcileReports",
+    "RecordFetcher",
+    "Role",
+    "SalesOrderRef",
+    "SalesOrders",
+    "StockChanges",
+    "StockSink",
+    "StockSource",
+    "StorePayloads",
+    "StoreSettings",
+    "StoreTarget",
+    "VendorSpec",
+    "WebhookDecision",
+    "WebhookDecoder",
+]

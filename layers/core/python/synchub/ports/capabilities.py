@@ -1,0 +1,216 @@
+"""Capability ports: small protocols a vendor implements where it can, and flows require by name.
+
+A `Capability[T]` token names one protocol. A vendor spec says which it provides (`TOKEN.provided_by(
+factory)`, where mypy checks the factory's adapter against T); a flow lists the ones it requires; the
+wiring hands a flow exactly those. No vendor must implement what it cannot do.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Mapping as MappingType
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from synchub.models import (
+    Customer,
+    Deal,
+    Order,
+    StockLevel,
+    StockUpdate,
+    StockUpdateResult,
+    StoreStock,
+    UpsertOutcome,
+)
+
+if TYPE_CHECKING:
+    from synchub.ports.kit import ConnectionContext
+
+T = TypeVar("T")
+
+
+class SalesOrderRef(BaseModel):
+    """An ERP sales order as the flows see it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: str
+    number: str | None = None
+    state: str
+    reference: str
+    total: str | None = None
+
+
+class StockChanges(BaseModel):
+    """Stock levels changed since a watermark, and the watermark to store once they are published."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    levels: tuple[StockLevel, ...]
+    watermark: str
+
+
+class ChangedRecord(BaseModel):
+    """One record a change feed reports: its id, the vendor's version stamp and its vendor payload."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    entity: str
+    id: str
+    updated_at: datetime
+    payload: dict[str, Any]
+
+
+class ChangeBatch(BaseModel):
+    """Records changed after a watermark, oldest first, and the watermark to store once they are handled."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    records: tuple[ChangedRecord, ...]
+    watermark: str | None  # None: nothing changed, keep the old one
+    more: bool = False  # another call with the new watermark returns more
+
+
+# ERP-side capabilities -------------------------------------------------------------------------
+class CustomerAccounts(Protocol):
+    def upsert_customer(self, customer: Customer, *, reference: str) -> str:
+        """Create or update the customer known by `reference`; returns the vendor's id."""
+        ...
+
+
+class SalesOrders(Protocol):
+    def find_sales_order(self, reference: str) -> SalesOrderRef | None:
+        """The sales order carrying our store reference, if one exists (the crash-safe check)."""
+        ...
+
+    def create_sales_order(self, order: Order, *, customer_id: str, products: dict[str, str]) -> SalesOrderRef:
+        """Create and confirm the sales order (stock reserved), referenced by order.store_reference."""
+        ...
+
+    def update_sales_order(self, sale: SalesOrderRef, order: Order, *, products: dict[str, str]) -> SalesOrderRef:
+        """Bring an existing sales order in line with a newer version of the store order."""
+        ...
+
+    def cancel_sales_order(self, sale: SalesOrderRef) -> SalesOrderRef:
+        """Cancel; repeating it on a cancelled order is a no-op."""
+        ...
+
+
+class ProductLookup(Protocol):
+    def resolve_products(self, skus: Sequence[str]) -> dict[str, str]:
+        """The vendor's product id per SKU; SKUs it does not know are absent."""
+        ...
+
+
+class StockSource(Protocol):
+    def stock_changes(self, since: str | None, warehouses: Sequence[str]) -> StockChanges:
+        """Stock of every SKU whose stock moved after `since` (None: all), with the next watermark."""
+        ...
+
+    def iter_stock(self, warehouses: Sequence[str], page_size: int = 1000) -> Iterator[list[StockLevel]]:
+        """All stock, page by page, ordered by SKU."""
+        ...
+
+
+# Store-side capabilities -----------------------------------------------------------------------
+class StockSink(Protocol):
+    def set_available(self, updates: Sequence[StockUpdate], *, idempotency_key: str) -> list[StockUpdateResult]:
+        """Set available quantities (compare-and-swap where `expected` is given)."""
+        ...
+
+    def read_inventory(self) -> Iterator[StoreStock]:
+        """Every SKU's available quantity per location, from a bulk export."""
+        ...
+
+    def read_available(self, skus: Sequence[str]) -> list[StoreStock]:
+        """Current available quantities for a few SKUs (the re-read after a stale compare-and-swap)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoreTarget:
+    """One store as the stock flows see it: its stock sink and ERP warehouse -> store location map."""
+
+    store_id: str
+    storefront: StockSink
+    locations: MappingType[str, str] = field(default_factory=dict)
+
+
+class StorePayloads(Protocol):
+    """Turns a store's vendor payload (carried in the envelope) into canonical models."""
+
+    def order(self, store_id: str, payload: dict) -> Order: ...
+
+    def customer(self, payload: dict) -> Customer: ...
+
+
+# CRM-side capabilities -------------------------------------------------------------------------
+class Contacts(Protocol):
+    def upsert_contacts(self, customers: Sequence[Customer]) -> list[UpsertOutcome]:
+        """Upsert by e-mail, in batches the vendor allows; one outcome per customer, keyed by e-mail."""
+        ...
+
+
+class Deals(Protocol):
+    def upsert_deal(self, deal: Deal, *, contact_id: str | None) -> str:
+        """Create or update the deal known by deal.reference, associated to the contact; returns its id."""
+        ...
+
+
+# Any side --------------------------------------------------------------------------------------
+class ChangeFeed(Protocol):
+    """What changed since a watermark: catch-up polling for lost webhooks, backfill, systems without webhooks."""
+
+    def changed_since(self, entity: str, watermark: str | None, *, limit: int = 100) -> ChangeBatch:
+        """Records of `entity` changed after `watermark` (None: from the beginning), oldest first."""
+        ...
+
+
+class RecordFetcher(Protocol):
+    """One record by its vendor id, in the vendor's webhook payload shape (thin or truncated events)."""
+
+    def fetch(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        """The record, or None when the vendor has no such record."""
+        ...
+
+
+# Tokens ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Provision:
+    """One capability a vendor provides, and the factory that builds its adapter for a connection."""
+
+    capability: str
+    factory: Callable[[ConnectionContext], Any]
+
+
+@dataclass(frozen=True)
+class Capability(Generic[T]):
+    """A typed name for one protocol; `provided_by` is where mypy checks an adapter against it."""
+
+    name: str
+    protocol: type
+    credentials: bool = True  # whether its adapter calls the vendor (and so reads the connection's secret)
+
+    def provided_by(self, factory: Callable[[ConnectionContext], T]) -> Provision:
+        return Provision(self.name, factory)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+CUSTOMER_ACCOUNTS: Capability[CustomerAccounts] = Capability("customer_accounts", CustomerAccounts)
+SALES_ORDERS: Capability[SalesOrders] = Capability("sales_orders", SalesOrders)
+PRODUCT_LOOKUP: Capability[ProductLookup] = Capability("product_lookup", ProductLookup)
+STOCK_SOURCE: Capability[StockSource] = Capability("stock_source", StockSource)
+STOCK_SINK: Capability[StockSink] = Capability("stock_sink", StockSink)
+STORE_PAYLOADS: Capability[StorePayloads] = Capability("store_payloads", StorePayloads, credentials=False)
+CONTACTS: Capability[Contacts] = Capability("contacts", Contacts)
+DEALS: Capability[Deals] = Capability("deals", Deals)
+CHANGE_FEED: Capability[ChangeFeed] = Capability("change_feed", ChangeFeed)
+RECORD_FETCHER: Capability[RecordFetcher] = Capability("record_fetcher", RecordFetcher)
+
+CAPABILITIES: dict[str, Capability[Any]] = {token.name: token for token in (
+    CUSTOMER_ACCOUNTS, SALES_ORDERS, PRODUCT_LOOKUP, STOCK_SOURCE, STOCK_SINK, STORE_PAYLOADS, CONTACTS, DEALS,
+    CHANGE_FEED, RECORD_FETCHER)}
