@@ -1,16 +1,17 @@
 """In-memory fakes of the ports, for flow unit tests that run in milliseconds with no network.
 
 They keep the same contracts as the real adapters (idempotent writes, search by reference, newest
-version wins), so a flow test that passes here exercises the same decisions as against Tryton/HubSpot.
+version wins, compare-and-swap): tests/conformance runs the same suites against them and against every
+vendor's adapter, so a fake cannot drift from the real contract.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from synchub.errors import TransientError
+from synchub.errors import TransientError, VendorRejected
 from synchub.models import (
     Customer,
     Deal,
@@ -22,7 +23,7 @@ from synchub.models import (
     StoreStock,
     UpsertOutcome,
 )
-from synchub.ports import DriftItem, Mapping, SalesOrderRef, StockChanges
+from synchub.ports import ChangeBatch, ChangedRecord, DriftItem, Mapping, SalesOrderRef, StockChanges
 
 
 @dataclass
@@ -138,7 +139,10 @@ class FakeErp:
 
     def update_sales_order(self, sale: SalesOrderRef, order: Order, *, products: dict[str, str]) -> SalesOrderRef:
         self.calls.append("update_sales_order")
-        return self._ref(self.sales[sale.id])
+        stored = self.sales[sale.id]
+        stored.total = order.total.amount
+        stored.lines = [(line.sku or "", line.quantity, line.unit_price.amount) for line in order.lines]
+        return self._ref(stored)
 
     def cancel_sales_order(self, sale: SalesOrderRef) -> SalesOrderRef:
         self.calls.append("cancel_sales_order")
@@ -149,7 +153,8 @@ class FakeErp:
         self.calls.append("stock_changes")
         levels = [level for level in self.stock.values() if level.warehouse in warehouses and
                   (since is None or (level.updated_at and level.updated_at.isoformat() > since))]
-        newest = max((level.updated_at.isoformat() for level in levels if level.updated_at), default=since or "")
+        newest = max((level.updated_at.isoformat() for level in levels if level.updated_at),
+                     default=since or "1970-01-01T00:00:00+00:00")
         return StockChanges(levels=tuple(levels), watermark=newest)
 
     def iter_stock(self, warehouses: Sequence[str], page_size: int = 1000) -> Iterator[list[StockLevel]]:
@@ -166,11 +171,24 @@ class FakeCrm:
         self.deals: dict[str, tuple[Deal, str | None]] = {}
         self.calls: list[str] = []
         self.down = False
+        self._faults: list[int] = []
+
+    def fail_next(self, count: int, status: int) -> None:
+        """The next `count` calls fail as the vendor would: 429/5xx transient, other 4xx permanent."""
+        self._faults.extend([status] * count)
+
+    def _fault(self) -> None:
+        if self.down:
+            raise TransientError("CRM unavailable", reason="vendor_unavailable")
+        if self._faults:
+            status = self._faults.pop(0)
+            if status == 429 or status >= 500:
+                raise TransientError(f"HTTP {status}", reason="vendor_unavailable")
+            raise VendorRejected(f"HTTP {status}", vendor="fake", status=status)
 
     def upsert_contacts(self, customers: Sequence[Customer]) -> list[UpsertOutcome]:
         self.calls.append("upsert_contacts")
-        if self.down:
-            raise TransientError("CRM unavailable", reason="vendor_unavailable")
+        self._fault()
         outcomes = []
         for customer in customers:
             assert customer.email
@@ -182,10 +200,42 @@ class FakeCrm:
 
     def upsert_deal(self, deal: Deal, *, contact_id: str | None) -> str:
         self.calls.append("upsert_deal")
-        if self.down:
-            raise TransientError("CRM unavailable", reason="vendor_unavailable")
+        self._fault()
         self.deals[deal.reference] = (deal, contact_id)
         return f"d-{list(self.deals).index(deal.reference) + 1}"
+
+
+class FakeStoreFeed:
+    """A store's orders as a change feed and a record fetcher: ids and modification stamps like WooCommerce's."""
+
+    def __init__(self) -> None:
+        self.orders: dict[str, dict] = {}
+        self._clock = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def _tick(self) -> str:
+        self._clock += timedelta(seconds=1)
+        return self._clock.strftime("%Y-%m-%dT%H:%M:%S")
+
+    def create(self) -> str:
+        order_id = str(len(self.orders) + 1)
+        self.orders[order_id] = {"id": int(order_id), "status": "processing", "date_modified_gmt": self._tick()}
+        return order_id
+
+    def touch(self, order_id: str) -> None:
+        self.orders[order_id].update(status="completed", date_modified_gmt=self._tick())
+
+    def fetch(self, entity: str, record_id: str) -> dict | None:
+        order = self.orders.get(record_id)
+        return dict(order) if order else None
+
+    def changed_since(self, entity: str, watermark: str | None, *, limit: int = 100) -> ChangeBatch:
+        changed = sorted((o for o in self.orders.values() if watermark is None or o["date_modified_gmt"] >= watermark),
+                         key=lambda o: o["date_modified_gmt"])
+        records = tuple(ChangedRecord(entity=entity, id=str(o["id"]), payload=dict(o),
+                                      updated_at=datetime.fromisoformat(o["date_modified_gmt"]).replace(tzinfo=UTC))
+                        for o in changed[:limit])
+        newest = records[-1].payload["date_modified_gmt"] if records else watermark
+        return ChangeBatch(records=records, watermark=newest, more=len(changed) > limit)
 
 
 class FakeStorefront:
@@ -205,6 +255,10 @@ class FakeStorefront:
                                                  reason="unknown_sku"))
                 continue
             before = self.available[key]
+            if update.expected is not None and update.expected != before:  # compare-and-swap, as Shopify's
+                results.append(StockUpdateResult(sku=update.sku, location_id=update.location_id, ok=False,
+                                                 reason="stale", before=before))
+                continue
             self.available[key] = update.available
             results.append(StockUpdateResult(sku=update.sku, location_id=update.location_id, ok=True, before=before,
                                              after=update.available))

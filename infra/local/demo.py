@@ -121,7 +121,7 @@ def _stock(local: LocalMode) -> dict[str, tuple[int, int]]:
 def _stock_table(local: LocalMode, before: dict[str, tuple[int, int]]) -> Table:
     after = _stock(local)
     store = local.config.stores[0]
-    location = store.locations["WH"]
+    location = store.settings.locations["WH"]
     table = Table(title="Stock: Tryton on hand / reserved, and what the Shopify store may now sell")
     for column in ("SKU", "on hand", "reserved before", "reserved now", "store available"):
         table.add_column(column)

@@ -82,13 +82,14 @@ def floor_call(body: bytes, signature: str, events: Any) -> None:
 
 
 def _wiring(events: Any) -> Any:
-    from synchub.runtime.config import DeploymentConfig, StoreConfig
+    from synchub.runtime.config import DeploymentConfig
     from synchub.runtime.secrets import Secrets
     from synchub.runtime.settings import Settings
     from synchub.runtime.wiring import Wiring
 
-    config = DeploymentConfig(stage="bench", stores=(StoreConfig(
-        id="main", platform="shopify", domain="synchub-demo.myshopify.com", secret_name=SECRET_NAME),))
+    config = DeploymentConfig.model_validate({"stage": "bench", "connections": [
+        {"id": "main", "vendor": "shopify", "secret_name": SECRET_NAME,
+         "settings": {"domain": "synchub-demo.myshopify.com"}}]})
     settings = Settings(stage="bench", state_table="synchub-bench-state", idempotency_table="synchub-bench-idem",
                         bus_name=BUS, dlq_url="https://sqs.eu-west-1.amazonaws.com/123456789012/ingest-dlq",
                         flow="ingest")
@@ -133,11 +134,11 @@ def breakdown(ctx: Context, module: Any, wiring: Any, event: dict[str, Any], con
     if len(layers) != 4:
         ctx.say(f"  (breakdown skipped: expected 3 decorators on lambda_handler, found {len(layers) - 1})")
         return
-    decoder, topics = wiring.decoder("shopify"), wiring.handled_topics
+    decoder, topics = wiring.decoder_for("main"), wiring.handled_topics
     request = WebhookRequest(connection_id="main", vendor="shopify", headers=headers, body=body)
     steps: dict[str, Callable[[], Any]] = {
         "floor": lambda: floor_call(body, signature, events),
-        "flow": lambda: accept_webhook(request, decoder=decoder, store_platform="shopify",
+        "flow": lambda: accept_webhook(request, decoder=decoder, connection_vendor="shopify",
                                        secret=lambda: wiring.webhook_secret("main"), publisher=wiring.publisher,
                                        parking=wiring.dead_letters, handled_topics=topics,
                                        max_body_bytes=wiring.config.ingest.max_body_bytes),

@@ -97,10 +97,11 @@ def run(ctx: Context) -> list[Figure]:
 def vendor_calls(ctx: Context, count: int) -> list[Figure]:
     import httpx
     from synchub.connectors.hubspot.crm import hubspot_crm_from_config
+    from synchub.connectors.hubspot.settings import HubSpotSettings
     from synchub.connectors.shopify.mapping import ShopifyPayloads
     from synchub.connectors.tryton.erp import tryton_erp_from_config
+    from synchub.connectors.tryton.settings import TrytonSettings
     from synchub.flows.orders import sync_order_to_crm, sync_order_to_erp
-    from synchub.runtime.config import CrmConfig, ErpConfig
 
     from infra.local import tryton_erp
     from infra.local.sandboxes import hubspot
@@ -110,12 +111,12 @@ def vendor_calls(ctx: Context, count: int) -> list[Figure]:
     server = tryton_erp.start(TRYTON_DIR / "tryton")
     ctx.say(f"  Tryton 7.0 up at {server.url} in {time.monotonic() - started:.1f} s (data in {TRYTON_DIR / 'tryton'})")
     try:
-        erp = tryton_erp_from_config(ErpConfig(url=server.url, database=server.database, secret_name="bench/erp"),
+        erp = tryton_erp_from_config(TrytonSettings(url=server.url, database=server.database),
                                      {"username": server.username, "password": server.password})
         # Rate limit raised far above HubSpot's 100/10 s so the figures count requests, not pacing.
         portal = hubspot.create_app(HUBSPOT_TOKEN, requests_per_10s=1_000_000, daily_limit=100_000_000,
                                     search_requests_per_second=100_000)
-        crm_config = CrmConfig(secret_name="bench/crm")
+        crm_config = HubSpotSettings()
         crm = hubspot_crm_from_config(crm_config, {"access_token": HUBSPOT_TOKEN},
                                       http_client=httpx.Client(transport=httpx.WSGITransport(app=portal)))
         erp.resolve_products([p["sku"] for p in CATALOG["products"]])  # log in once, outside the counts
@@ -129,9 +130,10 @@ def vendor_calls(ctx: Context, count: int) -> list[Figure]:
             group = "new customer" if index % 2 == 0 else "returning customer"
             for system, http, apply in (
                     ("erp", erp.client.http, lambda envelope=envelope: sync_order_to_erp(
-                        envelope, payloads=payloads, erp=erp, mappings=mappings)),
+                        envelope, payloads=payloads, sales_orders=erp, products=erp, customers=erp,
+                        mappings=mappings)),
                     ("crm", crm.client.http, lambda envelope=envelope: sync_order_to_crm(
-                        envelope, payloads=payloads, crm=crm, mappings=mappings, pipeline=crm_config.pipeline,
+                        envelope, payloads=payloads, contacts=crm, deals=crm, mappings=mappings, pipeline=crm_config.pipeline,
                         stages=crm_config.stages))):
                 before, clock = http.calls, time.perf_counter()
                 outcome = apply()

@@ -58,13 +58,12 @@ def sandbox(n_skus: int) -> tuple[Any, str, list[str]]:
 def storefront(app: Any, location: str, mappings: Any, **options: Any) -> Any:
     import httpx
     from synchub.connectors.shopify.inventory import shopify_storefront_from_config
-    from synchub.runtime.config import StoreConfig
+    from synchub.connectors.shopify.settings import ShopifySettings
 
-    store = StoreConfig(id="main", platform="shopify", domain=DOMAIN, api_url=f"https://{DOMAIN}",
-                        api_version=API_VERSION, secret_name="bench/store/main", locations={WAREHOUSE: location},
-                        restore_rate=RESTORE_RATE)
+    store = ShopifySettings(domain=DOMAIN, api_url=f"https://{DOMAIN}", api_version=API_VERSION,
+                            locations={WAREHOUSE: location}, restore_rate=RESTORE_RATE)
     client = httpx.Client(base_url=f"https://{DOMAIN}", transport=httpx.WSGITransport(app=app), timeout=600)
-    return shopify_storefront_from_config(store, {"access_token": TOKEN}, http_client=client, mappings=mappings,
+    return shopify_storefront_from_config(store, {"access_token": TOKEN}, http_client=client, mappings=mappings, store_id="main",
                                           poll_interval=0.5, **options)
 
 

@@ -26,7 +26,7 @@ def test_trigger_runs_the_stock_poll_now(cli, local_mode):
 
 def test_dry_run_reconciliation_then_report_lists_the_drifted_sku(cli, local_mode):
     assert local_mode.wait_idle(60)  # earlier polls' pushes have landed
-    location = local_mode.config.stores[0].locations["WH"]
+    location = local_mode.config.stores[0].settings.locations["WH"]
     local_mode.shopify.set_available("BOTTLE-750", location, 3)
 
     triggered = cli.invoke(main, ["trigger", "reconcile_inventory", "--dry-run", "--run-id", "cli-dry"])

@@ -22,7 +22,7 @@ def sellable(local, sku: str) -> int:
 
 
 def shop_available(local, sku: str) -> int | None:
-    return local.shopify.available(sku, local.config.stores[0].locations["WH"])
+    return local.shopify.available(sku, local.config.stores[0].settings.locations["WH"])
 
 
 def woo_available(local, sku: str) -> int | None:
@@ -101,7 +101,7 @@ def test_a_poll_with_nothing_new_publishes_nothing(local_mode):
 
 def test_reconciliation_repairs_drift_introduced_on_the_store_side(local_mode):
     poll(local_mode)
-    location = local_mode.config.stores[0].locations["WH"]
+    location = local_mode.config.stores[0].settings.locations["WH"]
     local_mode.shopify.set_available("CAP-NVY-OS", location, 999)
     local_mode.woocommerce.set_stock("BOTTLE-750", 1)
 
@@ -119,7 +119,7 @@ def test_reconciliation_repairs_drift_introduced_on_the_store_side(local_mode):
 
 def test_dry_run_reports_drift_and_changes_nothing(local_mode):
     poll(local_mode)
-    location = local_mode.config.stores[0].locations["WH"]
+    location = local_mode.config.stores[0].settings.locations["WH"]
     local_mode.shopify.set_available("MUG-CER-01", location, 7)
 
     plan = local_mode.trigger("reconcile_inventory", {"run_id": "e2e-dry", "dry_run": True})
@@ -134,7 +134,7 @@ def test_dry_run_reports_drift_and_changes_nothing(local_mode):
 
 def test_a_store_sale_between_read_and_write_still_ends_with_the_right_number(local_mode):
     poll(local_mode)
-    location = local_mode.config.stores[0].locations["WH"]
+    location = local_mode.config.stores[0].settings.locations["WH"]
     local_mode.shopify.set_available("TEE-BLK-L", location, 500)  # drift the reconciliation will see
 
     local_mode.pause_pumps()
