@@ -33,7 +33,8 @@ def receive_webhook(event: dict[str, Any], wiring: Wiring) -> IngestResult:
         WebhookRequest(store_id=store, platform=platform, headers=dict(event.get("headers") or {}), body=body),
         decoder=wiring.decoder(platform), store_platform=configured.platform if configured else None,
         secret=lambda: wiring.webhook_secret(store), publisher=wiring.publisher, parking=wiring.dead_letters,
-        handled_topics=wiring.handled_topics, max_body_bytes=wiring.config.ingest.max_body_bytes)
+        handled_topics=wiring.handled_topics, max_body_bytes=wiring.config.ingest.max_body_bytes,
+        payloads=wiring.payload_store)
 
 
 def receive_partner_event(event: dict[str, Any], wiring: Wiring) -> IngestResult:

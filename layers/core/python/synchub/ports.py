@@ -16,6 +16,7 @@ from synchub.models import (
     Deal,
     EventEnvelope,
     Order,
+    PayloadRef,
     StockLevel,
     StockUpdate,
     StockUpdateResult,
@@ -204,3 +205,12 @@ class ReconcileReports(Protocol):
                      failed: Sequence[DriftItem]) -> None: ...
 
     def summary(self, run_id: str) -> dict: ...
+
+
+class PayloadStore(Protocol):
+    """Claim checks: keeps bytes too large for a bus entry or a DLQ message, and hands them back."""
+
+    def put(self, key: str, data: bytes) -> PayloadRef: ...
+
+    def get(self, ref: PayloadRef) -> bytes:
+        """The stored bytes; raises PermanentError (`payload_missing`) when they are gone for good."""
