@@ -91,6 +91,8 @@ class IngestSettings(_Strict):
     throttle_rate: float = 200.0  # API Gateway stage: steady requests per second
     throttle_burst: int = 400
     shopify_partner_event_source: str | None = None  # aws.partner/shopify.com/<app_id>/<name>
+    # Claim-checked payloads (large events, large parked bodies) expire after this; the DLQs keep 14 days.
+    payload_retention_days: int = Field(default=14, ge=1)
 
 
 class InventorySettings(_Strict):
