@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from synchub.catalog import flow_spec
