@@ -15,6 +15,7 @@ from infra.constructs.deployment_config import DeploymentConfigParameter
 from infra.constructs.flow import Flow
 from infra.constructs.function import FunctionFactory, SharedResources
 from infra.constructs.observability import Observability
+from infra.constructs.payloads import PayloadBucket
 from infra.constructs.schedules import ScheduledFunction
 from infra.constructs.secrets import ConnectionSecrets
 from infra.constructs.state import StateTables
@@ -40,6 +41,9 @@ class SyncHubStack(Stack):
         parameter = DeploymentConfigParameter(self, "Config", config=config)
         routing = EventRouting(self, "Events", config=config)
         observability = Observability(self, "Observability", config=config)
+        payloads = PayloadBucket(
+            self, "Payloads", stage=config.stage, retention_days=config.ingest.payload_retention_days
+        )
         factory = FunctionFactory(
             self,
             "Functions",
@@ -61,6 +65,7 @@ class SyncHubStack(Stack):
             factory=factory,
             observability=observability,
             secrets=secrets.for_names(topology.ingest_secret_names(config)),
+            payloads=payloads.bucket,
         )
         routing.receive_partner_events(webhooks.function, webhooks.dlq)
         for line in topology.undeployed(config):  # say so at synth, rather than deploy half a flow
@@ -75,6 +80,7 @@ class SyncHubStack(Stack):
                 factory=factory,
                 observability=observability,
                 secrets=secrets.for_needs(config, flow.needs),
+                payloads=payloads.bucket,
             )
             routing.route(flow, self.flows[flow.flow].queue, self.flows[flow.flow].dlq)
 

@@ -193,6 +193,11 @@ def ingest_dlq_name(stage: str) -> str:
     return resource_name(stage, INGEST, "dlq")
 
 
+def payload_bucket_name(stage: str) -> str:
+    """Local mode's payload bucket (in AWS, CloudFormation names it: S3 names are global)."""
+    return resource_name(stage, "payloads")
+
+
 def queue_names(config: DeploymentConfig) -> list[str]:
     """Every SQS queue of the deployment: flow queues and DLQs, the ingest DLQ, schedule DLQs."""
     names = [name for flow in flow_queues(config) for name in (flow.queue_name, flow.dlq_name)]
@@ -249,6 +254,7 @@ def function_environment(
     config_parameter: str | None = None,
     config_json: str | None = None,
     log_level: str = "INFO",
+    payload_bucket: str | None = None,
 ) -> dict[str, str]:
     """The environment every function starts with (CDK passes tokens, local mode real values)."""
     environment = {
@@ -269,4 +275,6 @@ def function_environment(
         environment[ENV.CONFIG_PARAMETER] = config_parameter
     if config_json is not None:
         environment[ENV.CONFIG] = config_json
+    if payload_bucket is not None:
+        environment[ENV.PAYLOAD_BUCKET] = payload_bucket
     return environment

@@ -37,7 +37,7 @@ def receive_webhook(event: dict[str, Any], wiring: Wiring) -> IngestResult:
         decoder=wiring.decoder_for(connection_id), connection_vendor=configured.vendor if configured else None,
         secret=lambda: wiring.webhook_secret(connection_id), publisher=wiring.publisher,
         parking=wiring.dead_letters, handled_topics=wiring.handled_topics,
-        max_body_bytes=wiring.config.ingest.max_body_bytes)
+        max_body_bytes=wiring.config.ingest.max_body_bytes, payloads=wiring.payload_store)
 
 
 def receive_partner_event(event: dict[str, Any], wiring: Wiring) -> IngestResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -48,6 +49,7 @@ class Flow(Construct):
         factory: FunctionFactory,
         observability: Observability,
         secrets: list[secretsmanager.ISecret],
+        payloads: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = flow
@@ -69,6 +71,7 @@ class Flow(Construct):
             memory_mb=flow.memory_mb,
             dlq=self.dlq,
             secrets=secrets,
+            payloads=payloads,
         )
         self.function.add_event_source(
             event_sources.SqsEventSource(

@@ -15,6 +15,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
@@ -82,8 +83,10 @@ class FunctionFactory(Construct):
         memory_mb: int,
         dlq: sqs.IQueue,
         secrets: list[secretsmanager.ISecret],
+        payloads: s3.IBucket | None = None,
     ) -> lambda_.Function:
-        """A function running functions/<flow>/handler.py with its own role, log group and DLQ."""
+        """A function running functions/<flow>/handler.py with its own role, log group and DLQ;
+        with `payloads`, it may read claim-checked payloads (writers are granted more by their construct)."""
         shared = self.shared
         retain = topology.retains_data(shared.stage)
         log_group = logs.LogGroup(
@@ -124,6 +127,7 @@ class FunctionFactory(Construct):
                 bus_name=shared.bus.event_bus_name,
                 dlq_url=dlq.queue_url,
                 config_parameter=shared.config_parameter.parameter_name,
+                payload_bucket=payloads.bucket_name if payloads is not None else None,
             ),
         )
         shared.state_table.grant_read_write_data(function)
@@ -145,8 +149,22 @@ class FunctionFactory(Construct):
             f"AwsSolutions-IAM5[Resource::<{Stack.of(state).get_logical_id(state)}.Arn>/index/*]",
             "Reverse lookups query the state table's own gsi1; /index/* covers that table's indexes only.",
         )
+        if payloads is not None:
+            # GetObject only, not CDK's grant_read (List*, GetBucket*): a claim check is fetched by its key.
+            allow_objects(role, payloads, "s3:GetObject")
         self.functions[flow] = function
         return function
+
+
+def allow_objects(role: iam.IRole, bucket: s3.IBucket, action: str) -> None:
+    """One S3 object action on every object of `bucket`, with the nag finding that implies acknowledged."""
+    role.add_to_principal_policy(iam.PolicyStatement(actions=[action], resources=[bucket.arn_for_objects("*")]))
+    cfn_bucket = cast(CfnElement, bucket.node.default_child)
+    acknowledge(
+        role,
+        f"AwsSolutions-IAM5[Resource::<{Stack.of(cfn_bucket).get_logical_id(cfn_bucket)}.Arn>/*]",
+        "Claim-check keys are content hashes chosen at run time, so the grant covers this one bucket's objects.",
+    )
 
 
 # CloudWatch's allowed retention periods in days, in the order aws_logs.RetentionDays lists them.

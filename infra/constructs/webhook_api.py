@@ -9,13 +9,14 @@ from __future__ import annotations
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from synchub.runtime.config import DeploymentConfig
 
 from infra import topology
 from infra.constructs.flow import DLQ_RETENTION, encrypted_queue
-from infra.constructs.function import FunctionFactory, log_retention
+from infra.constructs.function import FunctionFactory, allow_objects, log_retention
 from infra.constructs.nag import acknowledge
 from infra.constructs.observability import Observability
 
@@ -30,6 +31,7 @@ class WebhookApi(Construct):
         factory: FunctionFactory,
         observability: Observability,
         secrets: list[secretsmanager.ISecret],
+        payloads: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         stage = config.stage
@@ -46,7 +48,10 @@ class WebhookApi(Construct):
             memory_mb=topology.INGEST_MEMORY_MB,
             dlq=self.dlq,
             secrets=secrets,
+            payloads=payloads,
         )
+        # Ingest writes claim checks: large events for the bus, large bodies it parks.
+        allow_objects(self.function.role, payloads, "s3:PutObject")
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",

@@ -23,6 +23,7 @@ class LocalResources:
     bus_name: str
     config_parameter: str
     ingest_dlq_url: str
+    payload_bucket: str
     queue_urls: dict[str, str] = field(default_factory=dict)  # flow -> queue
     dlq_urls: dict[str, str] = field(default_factory=dict)  # flow or schedule -> its DLQ
 
@@ -31,11 +32,17 @@ class LocalResources:
         return Settings(stage=self.stage, state_table=self.state_table, idempotency_table=self.idempotency_table,
                         bus_name=self.bus_name, flow=flow,
                         dlq_url=self.ingest_dlq_url if flow == topology.INGEST else self.dlq_urls.get(flow),
-                        config_json=config.model_dump_json())
+                        config_json=config.model_dump_json(),
+                        payload_bucket=self.payload_bucket if flow in self.payload_readers else None)
+
+    @property
+    def payload_readers(self) -> set[str]:
+        """As in CDK: ingest and the flows get the payload bucket, schedules do not."""
+        return {topology.INGEST, *self.queue_urls}
 
 
 def provision(config: DeploymentConfig, *, dynamodb: Any, sqs: Any, events: Any, secretsmanager: Any, ssm: Any,
-              secrets: dict[str, dict[str, Any]], visibility_timeout: int | None = None) -> LocalResources:
+              s3: Any, secrets: dict[str, dict[str, Any]], visibility_timeout: int | None = None) -> LocalResources:
     stage = config.stage
     for spec in topology.table_specs():
         _table(dynamodb, topology.table_name(stage, spec.role), spec)
@@ -47,7 +54,8 @@ def provision(config: DeploymentConfig, *, dynamodb: Any, sqs: Any, events: Any,
         stage=stage, state_table=topology.table_name(stage, topology.STATE_TABLE.role),
         idempotency_table=topology.table_name(stage, topology.IDEMPOTENCY_TABLE.role), bus_name=bus,
         config_parameter=topology.config_parameter_name(stage),
-        ingest_dlq_url=_queue(sqs, topology.ingest_dlq_name(stage)))
+        ingest_dlq_url=_queue(sqs, topology.ingest_dlq_name(stage)),
+        payload_bucket=_bucket(s3, topology.payload_bucket_name(stage), config.ingest.payload_retention_days))
     patterns = topology.rule_patterns(config)
     for flow in topology.flow_queues(config):
         dlq_url = _queue(sqs, flow.dlq_name)
@@ -93,6 +101,18 @@ def _table(dynamodb: Any, name: str, spec: topology.TableSpec) -> None:
     if spec.ttl_attribute:
         client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True,
                                                                             "AttributeName": spec.ttl_attribute})
+
+
+def _bucket(s3: Any, name: str, retention_days: int) -> str:
+    if name not in {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}:
+        region = s3.meta.region_name
+        # Outside us-east-1, S3 wants the region named again as the bucket's location.
+        location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        s3.create_bucket(Bucket=name, **location)
+    s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": [
+        {"ID": "expire-claim-checks", "Status": "Enabled", "Filter": {"Prefix": ""},
+         "Expiration": {"Days": retention_days}}]})
+    return name
 
 
 def _queue(sqs: Any, name: str, attributes: dict[str, str] | None = None) -> str:

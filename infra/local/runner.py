@@ -91,11 +91,12 @@ class LocalMode:
         self.dynamodb = boto3.resource("dynamodb")
         self.sqs = boto3.client("sqs")
         self.events = boto3.client("events")
+        self.s3 = boto3.client("s3")
         secrets = {connection.secret_name: self.vendors[connection.vendor].secret(connection)
                    for connection in self.config.connections}
         self.resources = provision(self.config, dynamodb=self.dynamodb, sqs=self.sqs, events=self.events,
                                    secretsmanager=boto3.client("secretsmanager"), ssm=boto3.client("ssm"),
-                                   secrets=secrets)
+                                   s3=self.s3, secrets=secrets)
 
     # Vendors -----------------------------------------------------------------------------------
     def _start_vendors(self, config: Any) -> None:
@@ -125,7 +126,7 @@ class LocalMode:
         from synchub.runtime.wiring import Wiring
 
         return Wiring(settings_=self.resources.settings(flow, self.config), config=self.config,
-                      dynamodb=self.dynamodb, events=self.events, sqs=self.sqs)
+                      dynamodb=self.dynamodb, events=self.events, sqs=self.sqs, s3=self.s3)
 
     def _start_functions(self) -> None:
         from infra.local.functions import load_handler

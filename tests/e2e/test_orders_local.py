@@ -1,6 +1,7 @@
 """Issue 3 end to end: store orders reach the real Tryton ERP and the HubSpot sandbox exactly once."""
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -153,3 +154,24 @@ def test_woocommerce_order_with_a_fee_reaches_tryton_with_the_store_total(local_
     sale = erp(local_mode).find_sales_order("eu:880001")
     assert sale.state in ("confirmed", "processing")
     assert Decimal(sale.total) == order.total.amount
+
+
+def test_large_authentic_order_goes_through_the_bus_by_claim_check_and_becomes_one_sale(
+        local_mode, shopify_store, new_order_id):
+    order_id = new_order_id()
+    # A real-shaped reason for a big order: a long gift note and hundreds of checkout attributes.
+    attributes = [{"name": f"engraving_line_{n}", "value": "Happy birthday, with love " * 20} for n in range(600)]
+    payload, headers = sample("shopify/orders_create", id=order_id, name=f"#L{order_id % 10000}",
+                              note="Please wrap each item separately. " * 2000, note_attributes=attributes)
+    assert len(json.dumps(payload).encode("utf-8")) > 300_000  # past one bus entry
+    assert shopify_store.send(payload, headers, times=2) == [200, 200]
+    reference = f"main:{order_id}"
+
+    assert eventually(lambda: erp(local_mode).find_sales_order(reference))
+    assert local_mode.wait_idle(60)
+    sales = erp(local_mode).client.model("sale.sale", "search_read", [("reference", "=", reference)], 0, 10,
+                                         [("id", "ASC")], ["id"])
+    assert len(sales) == 1
+    assert Decimal(erp(local_mode).find_sales_order(reference).total) == canonical(payload).total.amount
+    stored = local_mode.s3.list_objects_v2(Bucket=local_mode.resources.payload_bucket, Prefix="bus/shopify/main/")
+    assert stored.get("KeyCount", 0) >= 1

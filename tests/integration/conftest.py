@@ -31,16 +31,17 @@ class Aws:
         self.dynamodb = boto3.resource("dynamodb")
         self.sqs = boto3.client("sqs")
         self.events = boto3.client("events")
+        self.s3 = boto3.client("s3")
         self.resources: LocalResources = provision(
             CONFIG, dynamodb=self.dynamodb, sqs=self.sqs, events=self.events,
-            secretsmanager=boto3.client("secretsmanager"), ssm=boto3.client("ssm"),
+            secretsmanager=boto3.client("secretsmanager"), ssm=boto3.client("ssm"), s3=self.s3,
             secrets={"test/store/main": {"webhook_secret": SHOPIFY_SECRET, "access_token": "shpat_test"},
                      "test/store/eu": {"webhook_secret": WOO_SECRET, "consumer_key": "ck", "consumer_secret": "cs"},
                      "test/crm": {"access_token": "pat-test"}, "test/erp": {"username": "admin", "password": "x"}})
 
     def wiring(self, flow: str, **ports) -> Wiring:
         return Wiring(settings_=self.resources.settings(flow, CONFIG), config=CONFIG, dynamodb=self.dynamodb,
-                      events=self.events, sqs=self.sqs, **ports)
+                      events=self.events, sqs=self.sqs, s3=self.s3, **ports)
 
     def drain(self, queue_url: str) -> list[dict]:
         """Every message on a queue (received and deleted), with attributes."""

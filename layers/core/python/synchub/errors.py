@@ -59,6 +59,18 @@ class EventTooLarge(PermanentError):
     reason = "too_large_for_bus"
 
 
+class UnpublishableEvent(PermanentError):
+    """An event whose content cannot be serialised for the bus (say, text that is not valid Unicode)."""
+
+    reason = "unserialisable_event"
+
+
+class PayloadMissing(PermanentError):
+    """A claim-checked payload that expired or was removed: nothing left to apply, so it is parked."""
+
+    reason = "payload_missing"
+
+
 class VendorError(SyncError):
     """A vendor answered with an error we could not classify as transient."""
 

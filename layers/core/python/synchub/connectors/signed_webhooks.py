@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,12 +27,50 @@ def signature_matches(provided: str, raw_body: bytes, secret: str) -> bool:
     return hmac.compare_digest(hmac_sha256_base64(raw_body, secret).encode("ascii"), provided.encode("utf-8"))
 
 
+# Real order and customer payloads nest well under ten levels; the event serialiser refuses a few
+# hundred. Deeper than this is not a store's record, so it is parked with a reason instead.
+MAX_DEPTH = 64
+
+# A \uD800-\uDFFF escape: the only way a surrogate gets into parsed JSON (raw UTF-8 cannot carry one).
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def json_object(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
     """The parsed body, or None and the machine-readable reason it cannot be used."""
     try:
         payload = json.loads(raw_body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         return None, "invalid_json"
+    except RecursionError:
+        return None, "too_deeply_nested"
+    except ValueError:  # an integer longer than Python's int-string conversion limit
+        return None, "invalid_number"
     if not isinstance(payload, dict):
         return None, "not_an_object"
+    if _deeper_than(payload, MAX_DEPTH):
+        return None, "too_deeply_nested"
+    if _SURROGATE_ESCAPE.search(raw_body) and not _encodable(payload):
+        return None, "invalid_text"
     return payload, None
+
+
+def _deeper_than(payload: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels (iterative: no recursion to exhaust)."""
+    pending: list[tuple[Any, int]] = [(payload, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _encodable(payload: dict[str, Any]) -> bool:
+    """False when a lone surrogate (json.loads accepts "\\ud800") makes the text impossible to encode
+    as UTF-8, so no event could carry it. Checked only when the body has a surrogate escape at all."""
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, RecursionError):
+        return False
+    return True

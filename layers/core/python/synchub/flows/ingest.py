@@ -11,8 +11,19 @@ import json
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from synchub.errors import EventTooLarge
-from synchub.ports import DeadLetters, EventPublisher, PartnerEventDecoder, WebhookDecision, WebhookDecoder
+from synchub.errors import PermanentError
+from synchub.ports import (
+    DeadLetters,
+    EventPublisher,
+    PartnerEventDecoder,
+    PayloadStore,
+    WebhookDecision,
+    WebhookDecoder,
+)
+
+# A DLQ message holds 256 KiB and base64 grows a body by a third: larger bodies are parked by claim
+# check, the raw bytes in the payload store and their reference in the message.
+INLINE_PARKED_BODY_BYTES = 160 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,7 +44,8 @@ class IngestResult:
 
 def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, connection_vendor: str | None,
                    secret: Callable[[], str], publisher: EventPublisher, parking: DeadLetters,
-                   handled_topics: Collection[str], max_body_bytes: int) -> IngestResult:
+                   handled_topics: Collection[str], max_body_bytes: int,
+                   payloads: PayloadStore | None = None) -> IngestResult:
     if connection_vendor is None or decoder is None or connection_vendor != request.vendor:
         return IngestResult(404, "unknown_store", "no such connection and vendor")
     if len(request.body) > max_body_bytes:
@@ -43,8 +55,11 @@ def accept_webhook(request: WebhookRequest, *, decoder: WebhookDecoder | None, c
     if not decoder.verify(request.headers, request.body, secret()):
         return IngestResult(401, "rejected", "invalid signature")
 
-    decision: WebhookDecision = decoder.decode(request.connection_id, request.headers, request.body)
-    return _deliver(decision, parked=lambda: _parked_record(request, decoder), publisher=publisher,
+    try:
+        decision: WebhookDecision = decoder.decode(request.connection_id, request.headers, request.body)
+    except Exception as error:  # noqa: BLE001 - authentic but undecodable: a retry would fail the same way
+        decision = WebhookDecision(kind="unusable", reason=f"undecodable:{type(error).__name__}")
+    return _deliver(decision, parked=lambda: _parked_record(request, decoder, payloads), publisher=publisher,
                     parking=parking, handled_topics=handled_topics)
 
 
@@ -63,7 +78,7 @@ def _deliver(decision: WebhookDecision, *, parked: Callable[[], str], publisher:
     """Publish the event, skip a topic no flow handles, or park what can go no further (`parked()` is the
     record kept, built only then)."""
     if decision.kind == "unusable" or (decision.kind == "event" and decision.envelope is None):
-        return _park(parked(), parking, decision.reason or "unusable")
+        return _park(parked, parking, decision.reason or "unusable")
     if decision.kind != "event":
         return IngestResult(200, "skipped", f"topic not handled: {decision.topic}")
     envelope = decision.envelope
@@ -72,25 +87,25 @@ def _deliver(decision: WebhookDecision, *, parked: Callable[[], str], publisher:
         return IngestResult(200, "skipped", f"topic not handled: {envelope.topic}", envelope.event_id)
     try:
         publisher.publish([envelope])
-    except EventTooLarge:  # keep it and answer 200: a retry would fail the same way
-        return _park(parked(), parking, "too_large_for_bus")
+    except PermanentError as error:  # too large, unserialisable: keep it and answer 200, a retry fails the same way
+        return _park(parked, parking, error.reason)
     except Exception as error:  # noqa: BLE001 - whatever the bus said, the store must retry: answer 503
         return IngestResult(503, "unavailable", f"publish failed: {type(error).__name__}", envelope.event_id)
     return IngestResult(200, "accepted", envelope.topic, envelope.event_id)
 
 
-def _parked_record(request: WebhookRequest, decoder: WebhookDecoder) -> str:
-    return json.dumps({
-        "store": request.connection_id,
-        "platform": request.vendor,
-        "topic": decoder.vendor_topic(request.headers),
-        "body_base64": base64.b64encode(request.body).decode("ascii"),
-    })
+def _parked_record(request: WebhookRequest, decoder: WebhookDecoder, payloads: PayloadStore | None) -> str:
+    record = {"store": request.connection_id, "platform": request.vendor,
+              "topic": decoder.vendor_topic(request.headers)}
+    if payloads is not None and len(request.body) > INLINE_PARKED_BODY_BYTES:
+        ref = payloads.put(f"parked/{request.connection_id}/{request.vendor}", request.body)
+        return json.dumps({**record, "body_ref": ref.model_dump()})
+    return json.dumps({**record, "body_base64": base64.b64encode(request.body).decode("ascii")})
 
 
-def _park(record: str, parking: DeadLetters, reason: str) -> IngestResult:
-    try:
-        parking.park(record, reason)
+def _park(record: str | Callable[[], str], parking: DeadLetters, reason: str) -> IngestResult:
+    try:  # building the record may store the body by claim check: a failure there is a storage failure too
+        parking.park(record() if callable(record) else record, reason)
     except Exception as error:  # noqa: BLE001 - not stored durably: the store must retry
         return IngestResult(503, "unavailable", f"park failed: {type(error).__name__}")
     return IngestResult(200, "parked", reason)

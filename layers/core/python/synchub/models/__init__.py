@@ -1,7 +1,7 @@
 """Canonical models shared by every flow and connector; they import nothing else of ours."""
 from synchub.models.crm import Deal, UpsertOutcome
 from synchub.models.customer import Address, Customer, normalise_email, normalise_phone
-from synchub.models.envelope import DETAIL_SOURCE, EventEnvelope
+from synchub.models.envelope import DETAIL_SOURCE, EventEnvelope, PayloadRef
 from synchub.models.inventory import StockLevel, StockUpdate, StockUpdateResult, StoreStock
 from synchub.models.money import Money
 from synchub.models.order import FinancialStatus, FulfillmentStatus, Order, OrderLine, ShippingLine
@@ -17,6 +17,7 @@ __all__ = [
     "Money",
     "Order",
     "OrderLine",
+    "PayloadRef",
     "ShippingLine",
     "StockLevel",
     "StockUpdate",

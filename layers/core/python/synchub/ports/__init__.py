@@ -56,6 +56,7 @@ from synchub.ports.state import (
     EventPublisher,
     Mapping,
     MappingStore,
+    PayloadStore,
     ReconcileReports,
 )
 from synchub.ports.webhooks import PartnerEventDecoder, WebhookDecision, WebhookDecoder
@@ -91,6 +92,7 @@ __all__ = [
     "Mapping",
     "MappingStore",
     "PartnerEventDecoder",
+    "PayloadStore",
     "ProductLookup",
     "Provision",
     "ReconcileReports",

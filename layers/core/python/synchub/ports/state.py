@@ -10,7 +10,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from synchub.models import EventEnvelope
+from synchub.models import EventEnvelope, PayloadRef
 
 
 class Mapping(BaseModel):
@@ -87,3 +87,12 @@ class ReconcileReports(Protocol):
                      failed: Sequence[DriftItem]) -> None: ...
 
     def summary(self, run_id: str) -> dict: ...
+
+
+class PayloadStore(Protocol):
+    """Claim checks: keeps bytes too large for a bus entry or a DLQ message, and hands them back."""
+
+    def put(self, key: str, data: bytes) -> PayloadRef: ...
+
+    def get(self, ref: PayloadRef) -> bytes:
+        """The stored bytes; raises PermanentError (`payload_missing`) when they are gone for good."""

@@ -102,6 +102,8 @@ class IngestSettings(_Strict):
     throttle_burst: int = 400
     # EventBridge partner event sources whose deliveries go to ingest (aws.partner/<vendor>/...)
     partner_event_sources: tuple[str, ...] = ()
+    # Claim-checked payloads (large events, large parked bodies) expire after this; the DLQs keep 14 days.
+    payload_retention_days: int = Field(default=14, ge=1)
 
 
 class InventorySettings(_Strict):

@@ -27,6 +27,7 @@ def queue_flow_handler(flow: str, bind: Callable[[Any], Apply]) -> Callable[...,
 
             wiring = Wiring.default()
         return run_queue_flow(event, context, flow=flow, apply=bind(wiring), dead_letters=wiring.dead_letters,
-                              idempotency_store=wiring.idempotency, backoff=wiring.backoff)
+                              idempotency_store=wiring.idempotency, backoff=wiring.backoff,
+                              payloads=wiring.payload_store)
 
     return lambda_handler

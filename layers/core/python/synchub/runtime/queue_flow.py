@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from synchub.errors import PermanentError
 from synchub.models import EventEnvelope
 from synchub.models.outcome import Outcome
-from synchub.ports import DeadLetters
+from synchub.ports import DeadLetters, PayloadStore
 from synchub.runtime.bus import envelope_from_bus_event
 from synchub.runtime.observability import logger, metrics
 from synchub.runtime.retry import retry_delay
@@ -54,7 +54,8 @@ class QueueBackoff:
 
 
 def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: Apply, dead_letters: DeadLetters,
-                   idempotency_store: Any, backoff: QueueBackoff | None = None) -> dict[str, Any]:
+                   idempotency_store: Any, backoff: QueueBackoff | None = None,
+                   payloads: PayloadStore | None = None) -> dict[str, Any]:
     config = idempotency_config()
     config.register_lambda_context(context)
 
@@ -66,7 +67,10 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
     def record_handler(record: SQSRecordEvent) -> None:
         body = record["body"]
         try:
-            envelope = envelope_from_bus_event(body)
+            envelope = envelope_from_bus_event(body, payloads)
+        except PermanentError as error:  # a claim-checked payload that is gone; a transient S3 error is retried
+            _park(dead_letters, flow, body, error.reason, {**error.detail, "message": str(error)})
+            return
         except (ValueError, KeyError, TypeError, ValidationError) as error:
             _park(dead_letters, flow, body, "invalid_envelope", {"error": type(error).__name__})
             return
@@ -112,4 +116,3 @@ def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: 
     dead_letters.park(body, reason, detail)
     metrics.add_metric(name="PermanentFailure", unit=MetricUnit.Count, value=1)
     logger.warning("event parked", extra={"flow": flow, "reason": reason, "event_id": detail.get("event_id")})
-

@@ -22,6 +22,7 @@ class ENV:
     BUS_NAME = "SYNCHUB_BUS_NAME"
     DLQ_URL = "SYNCHUB_DLQ_URL"  # this function's own DLQ, where permanent failures are parked
     FLOW = "SYNCHUB_FLOW"  # the catalogue name of the flow or schedule this function runs
+    PAYLOAD_BUCKET = "SYNCHUB_PAYLOAD_BUCKET"  # claim checks: payloads too large for a bus entry or DLQ message
 
 
 class Settings(BaseModel):
@@ -35,6 +36,7 @@ class Settings(BaseModel):
     flow: str | None = None
     config_json: str | None = None
     config_parameter: str | None = None
+    payload_bucket: str | None = None
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +51,7 @@ def settings() -> Settings:
         flow=env.get(ENV.FLOW) or None,
         config_json=env.get(ENV.CONFIG) or None,
         config_parameter=env.get(ENV.CONFIG_PARAMETER) or None,
+        payload_bucket=env.get(ENV.PAYLOAD_BUCKET) or None,
     )
 
 

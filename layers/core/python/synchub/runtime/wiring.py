@@ -34,6 +34,7 @@ from synchub.runtime.settings import Settings, deployment_config, settings
 from synchub.state.mappings import DynamoMappingStore
 
 if TYPE_CHECKING:  # imported where used: a function pays only for the parts it needs (ingest: no queue runner)
+    from synchub.ports import PayloadStore
     from synchub.runtime.queue_flow import QueueBackoff
     from synchub.state.reports import DynamoReconcileReports
 
@@ -42,7 +43,7 @@ T = TypeVar("T")
 
 class Wiring:
     def __init__(self, *, settings_: Settings | None = None, config: DeploymentConfig | None = None,
-                 dynamodb: Any = None, events: Any = None, sqs: Any = None,
+                 dynamodb: Any = None, events: Any = None, sqs: Any = None, s3: Any = None,
                  http_clients: dict[str, Any] | None = None, erp: Any = None, crm: Any = None,
                  storefronts: dict[str, Any] | None = None) -> None:
         self.settings = settings_ or settings()
@@ -50,6 +51,7 @@ class Wiring:
         self._dynamodb = dynamodb
         self._events = events
         self._sqs = sqs
+        self._s3 = s3
         # httpx.Client per connection id (or role); tests and local mode inject transports
         self._http_clients = http_clients or {}
         # Adapters handed in directly (tests, local tools) win over the ones built from config: an object
@@ -100,7 +102,17 @@ class Wiring:
 
     @cached_property
     def publisher(self) -> EventPublisher:
-        return EventBridgePublisher(self._events or boto3.client("events"), self.settings.bus_name)
+        return EventBridgePublisher(self._events or boto3.client("events"), self.settings.bus_name,
+                                    payloads=self.payload_store)
+
+    @cached_property
+    def payload_store(self) -> PayloadStore | None:
+        """Claim checks for payloads too large to travel inline; None where no bucket is configured."""
+        if not self.settings.payload_bucket:
+            return None
+        from synchub.state.payloads import S3PayloadStore
+
+        return S3PayloadStore(self._s3 or boto3.client("s3"), self.settings.payload_bucket)
 
     @cached_property
     def dead_letters(self) -> DeadLetterParking:

@@ -113,7 +113,10 @@ def parse_timestamp(value: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # parses, but lies outside datetime's range once in UTC (0001-01-01T00:00+01:00)
+        return None
 
 
 class ShopifyWebhooks:

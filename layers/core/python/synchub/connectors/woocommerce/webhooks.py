@@ -62,7 +62,10 @@ def parse_gmt(value: Any) -> datetime | None:
         return None
     if moment.tzinfo is None:
         return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # parses, but lies outside datetime's range once in UTC (0001-01-01T00:00+01:00)
+        return None
 
 
 def derived_event_id(store_id: str, vendor_topic: str, resource_id: str, modified_gmt: str) -> str:
