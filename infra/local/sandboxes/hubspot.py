@@ -8,19 +8,28 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from infra.local.sandboxes import hubspot_search as search
+from infra.local.sandboxes.kit import (
+    Fault,
+    FixedWindow,
+    Policy,
+    RateHeaders,
+    RateLimiter,
+    RollingWindow,
+    Sandbox,
+    VendorError,
+    json_object,
+)
 
 OBJECT_TYPES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
                 "deals": "deals", "deal": "deals", "0-3": "deals",
@@ -68,7 +77,7 @@ DEFAULT_PROPERTIES = {"contacts": ("createdate", "email", "firstname", "hs_objec
                       "line_items": ("createdate", "hs_lastmodifieddate", "hs_object_id", "name", "price", "quantity")}
 
 
-class ApiError(Exception):
+class ApiError(VendorError):
     """An error answered in HubSpot's shape: {status, message, correlationId, category, errors}."""
 
     def __init__(self, status: int, category: str | None, message: str, errors: list[dict] | None = None,
@@ -90,59 +99,71 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-class HubSpotSandbox:
-    """The WSGI app. Every state change happens under one lock: local mode serves it threaded."""
+LIMITS = {  # HubSpot's 429 bodies, by the policy that refused the request
+    "DAILY": ("You have reached your daily limit.", "publicapi:private-app:daily"),
+    "TEN_SECONDLY_ROLLING": ("You have reached your ten_secondly_rolling limit.",
+                             "publicapi:private-app:ten-secondly"),
+    "SECONDLY": ("You have reached your secondly limit.", "publicapi:crm-search"),
+}
+
+
+def _rate_limited(policy: str) -> ApiError:
+    message, group = LIMITS[policy]
+    return ApiError(429, None, message, errorType="RATE_LIMIT", policyName=policy, groupName=group)
+
+
+class HubSpotSandbox(Sandbox):
+    """The WSGI app. Every state change happens under the kit's lock: local mode serves it threaded."""
+
+    ROUTES: ClassVar[list[Rule]] = [
+        Rule("/crm/v3/objects/<kind>", methods=["GET", "POST"], endpoint="collection"),
+        Rule("/crm/v3/objects/<kind>/batch/upsert", methods=["POST"], endpoint="batch_upsert"),
+        Rule("/crm/v3/objects/<kind>/search", methods=["POST"], endpoint="search"),
+        Rule("/crm/v3/objects/<kind>/<object_id>", methods=["GET", "PATCH"], endpoint="record"),
+        Rule("/crm/v3/properties/<kind>", methods=["GET", "POST"], endpoint="properties"),
+        Rule("/crm/v3/properties/<kind>/<name>", methods=["GET"], endpoint="property"),
+        Rule("/crm/v4/objects/<kind>/<object_id>/associations/default/<to_kind>/<to_id>", methods=["PUT"],
+             endpoint="associate_default"),
+        Rule("/crm/v4/associations/<kind>/<to_kind>/batch/associate/default", methods=["POST"],
+             endpoint="batch_associate_default"),
+        Rule("/crm/v4/associations/<kind>/<to_kind>/labels", methods=["GET"], endpoint="labels"),
+        Rule("/crm/v4/objects/<kind>/<object_id>/associations/<to_kind>", methods=["GET"],
+             endpoint="associations"),
+        Rule("/_sandbox/objects/<kind>", methods=["GET"], endpoint="inspect"),
+    ]
+    JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+    JSON_OPTIONS: ClassVar[Mapping[str, Any]] = {"ensure_ascii": False}
 
     def __init__(self, token: str, requests_per_10s: int, daily_limit: int, search_requests_per_second: int,
                  clock: Callable[[], float]) -> None:
+        super().__init__(clock=clock)
         self.token = token
-        self.requests_per_10s = requests_per_10s
-        self.daily_limit = daily_limit
-        self.search_requests_per_second = search_requests_per_second
-        self.clock = clock
-        self._lock = threading.RLock()
+        self.limiter = RateLimiter(clock, [
+            FixedWindow("DAILY", daily_limit, DAY_SECONDS, headers=RateHeaders(
+                "X-HubSpot-RateLimit-Daily", "X-HubSpot-RateLimit-Daily-Remaining")),
+            RollingWindow("TEN_SECONDLY_ROLLING", requests_per_10s, WINDOW_MS / 1000, headers=RateHeaders(
+                "X-HubSpot-RateLimit-Max", "X-HubSpot-RateLimit-Remaining",
+                "X-HubSpot-RateLimit-Interval-Milliseconds")),
+            RollingWindow("SECONDLY", search_requests_per_second, 1.0, endpoints={"search"}),
+        ])
         self._records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in DEFAULT_PROPERTIES}
         self._properties = _builtin_properties()
         self._associations: set[tuple[str, str, str, str]] = set()  # (from type, from id, to type, to id)
         self._next_id = 1001
-        self._window: deque[float] = deque()
-        self._search_window: deque[float] = deque()
-        self._day_started, self._day_count = clock(), 0
-        self._outage: int | None = None
-        self._failures: deque[tuple[int, float | None]] = deque()
-        # (method, path) of recent API requests, for tests that pin what a client sent
-        self.requests: deque[tuple[str, str]] = deque(maxlen=10_000)
-        self._routes = Map([
-            Rule("/crm/v3/objects/<kind>", methods=["GET", "POST"], endpoint="collection"),
-            Rule("/crm/v3/objects/<kind>/batch/upsert", methods=["POST"], endpoint="batch_upsert"),
-            Rule("/crm/v3/objects/<kind>/search", methods=["POST"], endpoint="search"),
-            Rule("/crm/v3/objects/<kind>/<object_id>", methods=["GET", "PATCH"], endpoint="record"),
-            Rule("/crm/v3/properties/<kind>", methods=["GET", "POST"], endpoint="properties"),
-            Rule("/crm/v3/properties/<kind>/<name>", methods=["GET"], endpoint="property"),
-            Rule("/crm/v4/objects/<kind>/<object_id>/associations/default/<to_kind>/<to_id>", methods=["PUT"],
-                 endpoint="associate_default"),
-            Rule("/crm/v4/associations/<kind>/<to_kind>/batch/associate/default", methods=["POST"],
-                 endpoint="batch_associate_default"),
-            Rule("/crm/v4/associations/<kind>/<to_kind>/labels", methods=["GET"], endpoint="labels"),
-            Rule("/crm/v4/objects/<kind>/<object_id>/associations/<to_kind>", methods=["GET"],
-                 endpoint="associations"),
-            Rule("/_sandbox/objects/<kind>", methods=["GET"], endpoint="inspect"),
-        ])
 
-    # ----- fault injection and inspection -------------------------------------------------------
-    def outage(self, status: int = 503) -> None:
-        with self._lock:
-            self._outage = status
+    @property
+    def requests_per_10s(self) -> int:
+        return self.limiter_policy("TEN_SECONDLY_ROLLING").limit
 
-    def restore(self) -> None:
-        with self._lock:
-            self._outage = None
-            self._failures.clear()
+    @requests_per_10s.setter
+    def requests_per_10s(self, limit: int) -> None:
+        self.limiter_policy("TEN_SECONDLY_ROLLING").limit = limit
 
-    def fail_next(self, n: int, status: int = 503, *, retry_after: float | None = None) -> None:
-        with self._lock:
-            self._failures.extend([(status, retry_after)] * n)
+    def limiter_policy(self, name: str) -> Policy:
+        assert self.limiter is not None
+        return self.limiter.policy(name)
 
+    # ----- inspection ---------------------------------------------------------------------------
     def objects(self, kind: str) -> list[dict[str, Any]]:
         with self._lock:
             return [json.loads(json.dumps(r)) for r in self._records[self._kind(kind)].values()]
@@ -156,49 +177,49 @@ class HubSpotSandbox:
         with self._lock:
             return json.loads(json.dumps(self._properties[self._kind(kind)]))
 
-    # ----- WSGI ---------------------------------------------------------------------------------
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        request = Request(environ)
+    def state(self) -> dict[str, Any]:
         with self._lock:
-            response = self._dispatch(request)
-        return response(environ, start_response)
+            return {**super().state(), "objects": {kind: len(records) for kind, records in self._records.items()},
+                    "associations": len(self._associations) // 2}
 
-    def _dispatch(self, request: Request) -> Response:
-        adapter = self._routes.bind_to_environ(request.environ)
-        try:
-            endpoint, args = adapter.match()
-        except HTTPException as exc:
-            return self._json({"status": "error", "message": exc.description or exc.name,
-                               "correlationId": str(uuid.uuid4()), "category": "OBJECT_NOT_FOUND"},
-                              exc.code or 404)
-        if endpoint == "inspect":
-            if not self._authorised(request):
-                return self._json(self._unauthorised().body(), 401)
-            return self._json({"results": self.objects(args["kind"])}, 200)
-        self.requests.append((request.method, request.path))
-        if (fault := self._fault()) is not None:
+    def _on_inspect(self, request: Request, kind: str) -> Response:
+        if not self._authorised(request):
+            return self.error_response(self._unauthorised())
+        return self.json({"results": self.objects(kind)}, 200)
+
+    # ----- the kit's hooks: HubSpot's wire conventions ----------------------------------------------
+    def no_route(self, exc: HTTPException) -> Response:
+        return self.json({"status": "error", "message": exc.description or exc.name,
+                          "correlationId": str(uuid.uuid4()), "category": "OBJECT_NOT_FOUND"}, exc.code or 404)
+
+    def gate(self, request: Request, endpoint: str) -> Response | None:
+        if (fault := self.fault_answer()) is not None:
             return fault
         if not self._authorised(request):
-            return self._json(self._unauthorised().body(), 401)
-        throttled = self._throttle(endpoint == "search")
-        headers = self._rate_headers()
-        if throttled is not None:
-            return self._json(throttled.body(), 429, headers)
-        try:
-            kind = self._kind(args.pop("kind"))
-            if "to_kind" in args:
-                args["to_kind"] = self._kind(args["to_kind"])
-            body = request.get_json(silent=True) if request.method in ("POST", "PUT", "PATCH") else None
-            if request.method in ("POST", "PATCH") and not isinstance(body, dict):
-                raise ApiError(400, "VALIDATION_ERROR", "Invalid input JSON on line 1, column 1")
-            status, payload = getattr(self, f"_on_{endpoint}")(request, kind, body, **args)
-        except ApiError as exc:
-            return self._json(exc.body(), exc.status, headers)
-        return self._json(payload, status, headers)
+            return self.error_response(self._unauthorised())
+        assert self.limiter is not None
+        if (refused := self.limiter.admit(endpoint)) is not None:
+            return self.json(_rate_limited(refused.name).body(), 429, self.limiter.headers())
+        return None
 
-    def _json(self, payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-        return Response(json.dumps(payload, ensure_ascii=False), status=status, headers=headers,
-                        content_type="application/json;charset=utf-8")
+    def serve(self, request: Request, endpoint: str, args: dict[str, Any]) -> Response:
+        kind = self._kind(args.pop("kind"))
+        if "to_kind" in args:
+            args["to_kind"] = self._kind(args["to_kind"])
+        body = json_object(request)
+        if request.method in ("POST", "PATCH") and body is None:
+            raise ApiError(400, "VALIDATION_ERROR", "Invalid input JSON on line 1, column 1")
+        status, payload = getattr(self, f"_on_{endpoint}")(request, kind, body, **args)
+        return self.json(payload, status)
+
+    def fault_response(self, fault: Fault) -> Response:
+        if fault.status == 429:
+            assert self.limiter is not None
+            return self.json(_rate_limited("TEN_SECONDLY_ROLLING").body(), 429,
+                             {**fault.headers(), **self.limiter.headers()})
+        category = "INTERNAL_ERROR" if fault.status >= 500 else "VALIDATION_ERROR"
+        return self.json(ApiError(fault.status, category, "The service is temporarily unavailable.").body(),
+                         fault.status, fault.headers())
 
     def _authorised(self, request: Request) -> bool:
         scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
@@ -209,53 +230,6 @@ class HubSpotSandbox:
         return ApiError(401, "INVALID_AUTHENTICATION",
                         "Authentication credentials not found. This API supports OAuth 2.0 authentication "
                         "and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
-
-    def _fault(self) -> Response | None:
-        status, retry_after = (self._outage, None) if self._outage else (
-            self._failures.popleft() if self._failures else (None, None))
-        if status is None:
-            return None
-        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
-        if status == 429:
-            return self._json(self._ten_secondly().body(), 429, {**headers, **self._rate_headers()})
-        category = "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR"
-        return self._json(ApiError(status, category, "The service is temporarily unavailable.").body(), status,
-                          headers)
-
-    def _throttle(self, search: bool) -> ApiError | None:
-        now = self.clock()
-        if now - self._day_started >= DAY_SECONDS:
-            self._day_started, self._day_count = now, 0
-        while self._window and now - self._window[0] >= WINDOW_MS / 1000:
-            self._window.popleft()
-        while self._search_window and now - self._search_window[0] >= 1.0:
-            self._search_window.popleft()
-        if self._day_count >= self.daily_limit:
-            return ApiError(429, None, "You have reached your daily limit.", errorType="RATE_LIMIT",
-                            policyName="DAILY", groupName="publicapi:private-app:daily")
-        if len(self._window) >= self.requests_per_10s:
-            return self._ten_secondly()
-        if search and len(self._search_window) >= self.search_requests_per_second:
-            return ApiError(429, None, "You have reached your secondly limit.", errorType="RATE_LIMIT",
-                            policyName="SECONDLY", groupName="publicapi:crm-search")
-        self._window.append(now)
-        self._day_count += 1
-        if search:
-            self._search_window.append(now)
-        return None
-
-    @staticmethod
-    def _ten_secondly() -> ApiError:
-        return ApiError(429, None, "You have reached your ten_secondly_rolling limit.",
-                        errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING",
-                        groupName="publicapi:private-app:ten-secondly")
-
-    def _rate_headers(self) -> dict[str, str]:
-        return {"X-HubSpot-RateLimit-Max": str(self.requests_per_10s),
-                "X-HubSpot-RateLimit-Remaining": str(max(0, self.requests_per_10s - len(self._window))),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": str(WINDOW_MS),
-                "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
-                "X-HubSpot-RateLimit-Daily-Remaining": str(max(0, self.daily_limit - self._day_count))}
 
     # ----- objects ------------------------------------------------------------------------------
     @staticmethod
