@@ -94,7 +94,7 @@ class Sandbox:
             return refusal
         extra = self.limiter.headers() if self.limiter is not None else {}
         try:
-            response = self.serve(request, endpoint, args)
+            response = self.serve(request, endpoint, dict(args))
         except VendorError as error:
             response = self.error_response(error)
         response.headers.update(extra)
