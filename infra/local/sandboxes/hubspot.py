@@ -3,24 +3,26 @@
 Contacts, deals and line items; single and batch-upsert writes; search; the properties API with
 hasUniqueValue; v4 default associations; bearer auth; the ten-secondly rolling rate limit with its
 headers and 429 body; fault injection (outage, fail_next) and inspection for tests and local mode.
+Built on the sandbox kit; the property model, associations, error bodies and search language live in the
+`hubspot_properties`, `hubspot_associations`, `hubspot_errors` and `hubspot_search` modules.
 """
 from __future__ import annotations
 
 import json
-import re
-import threading
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from infra.local.sandboxes import hubspot_properties as schema
 from infra.local.sandboxes import hubspot_search as search
+from infra.local.sandboxes.hubspot_associations import Associations, default_labels, has_default_type
+from infra.local.sandboxes.hubspot_errors import ApiError, rate_limited, timestamp, unauthorised, validation
+from infra.local.sandboxes.kit import Fault, FixedWindow, RateHeaders, RateLimiter, RollingWindow, Sandbox, json_object
 
 OBJECT_TYPES = {"contacts": "contacts", "contact": "contacts", "0-1": "contacts",
                 "deals": "deals", "deal": "deals", "0-3": "deals",
@@ -31,231 +33,116 @@ SEARCH_RESULT_CAP = 10_000
 MAX_FILTER_GROUPS, MAX_FILTERS_PER_GROUP = 5, 6
 WINDOW_MS = 10_000
 DAY_SECONDS = 86_400
-# HubSpot-defined default (unlabelled) association type ids, served by the v4 labels endpoint.
-DEFAULT_ASSOCIATION_TYPES = {("deals", "contacts"): 3, ("contacts", "deals"): 4,
-                             ("deals", "line_items"): 19, ("line_items", "deals"): 20}
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-PROPERTY_NAME = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
-MODIFIED = {"contacts": "lastmodifieddate", "deals": "hs_lastmodifieddate", "line_items": "hs_lastmodifieddate"}
 
 
-def _definition(name: str, type_: str = "string", field: str = "text", *, unique: bool = False,
-                read_only: bool = False, group: str = "information") -> dict[str, Any]:
-    return {"name": name, "label": name, "type": type_, "fieldType": field, "groupName": group,
-            "hasUniqueValue": unique, "modificationMetadata": {"readOnlyValue": read_only, "archivable": True},
-            "hubspotDefined": True, "calculated": False, "formField": not read_only, "options": []}
+class HubSpotSandbox(Sandbox):
+    """The WSGI app. Every state change happens under the kit's lock: local mode serves it threaded."""
 
-
-def _builtin_properties() -> dict[str, dict[str, dict[str, Any]]]:
-    common = [_definition("createdate", "datetime", "date"), _definition("hs_object_id", "number", "number",
-                                                                         unique=True, read_only=True)]
-    contacts = [_definition("email", unique=True), *(_definition(n) for n in (
-        "firstname", "lastname", "phone", "address", "city", "zip", "state", "country", "company")),
-        _definition("lastmodifieddate", "datetime", "date", read_only=True)]
-    deals = [_definition("dealname"), _definition("amount", "number", "number"), _definition("deal_currency_code"),
-             _definition("pipeline"), _definition("dealstage"), _definition("closedate", "datetime", "date"),
-             _definition("hs_lastmodifieddate", "datetime", "date", read_only=True)]
-    line_items = [_definition("name"), _definition("hs_sku"), _definition("quantity", "number", "number"),
-                  _definition("price", "number", "number"), _definition("amount", "number", "number"),
-                  _definition("hs_lastmodifieddate", "datetime", "date", read_only=True)]
-    return {kind: {d["name"]: d for d in [*defs, *common]}
-            for kind, defs in (("contacts", contacts), ("deals", deals), ("line_items", line_items))}
-
-
-DEFAULT_PROPERTIES = {"contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
-                      "deals": ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate",
-                                "hs_object_id", "pipeline"),
-                      "line_items": ("createdate", "hs_lastmodifieddate", "hs_object_id", "name", "price", "quantity")}
-
-
-class ApiError(Exception):
-    """An error answered in HubSpot's shape: {status, message, correlationId, category, errors}."""
-
-    def __init__(self, status: int, category: str | None, message: str, errors: list[dict] | None = None,
-                 **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.category, self.message, self.errors, self.extra = status, category, message, errors, extra
-
-    def body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": "error", "message": self.message, "correlationId": str(uuid.uuid4())}
-        if self.category:  # rate-limit answers carry errorType and policyName instead
-            body["category"] = self.category
-        if self.errors:
-            body["errors"] = self.errors
-        body.update(self.extra)
-        return body
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-class HubSpotSandbox:
-    """The WSGI app. Every state change happens under one lock: local mode serves it threaded."""
+    ROUTES: ClassVar[list[Rule]] = [
+        Rule("/crm/v3/objects/<kind>", methods=["GET", "POST"], endpoint="collection"),
+        Rule("/crm/v3/objects/<kind>/batch/upsert", methods=["POST"], endpoint="batch_upsert"),
+        Rule("/crm/v3/objects/<kind>/search", methods=["POST"], endpoint="search"),
+        Rule("/crm/v3/objects/<kind>/<object_id>", methods=["GET", "PATCH"], endpoint="record"),
+        Rule("/crm/v3/properties/<kind>", methods=["GET", "POST"], endpoint="properties"),
+        Rule("/crm/v3/properties/<kind>/<name>", methods=["GET"], endpoint="property"),
+        Rule("/crm/v4/objects/<kind>/<object_id>/associations/default/<to_kind>/<to_id>", methods=["PUT"],
+             endpoint="associate_default"),
+        Rule("/crm/v4/associations/<kind>/<to_kind>/batch/associate/default", methods=["POST"],
+             endpoint="batch_associate_default"),
+        Rule("/crm/v4/associations/<kind>/<to_kind>/labels", methods=["GET"], endpoint="labels"),
+        Rule("/crm/v4/objects/<kind>/<object_id>/associations/<to_kind>", methods=["GET"],
+             endpoint="associations"),
+        Rule("/_sandbox/objects/<kind>", methods=["GET"], endpoint="inspect"),
+    ]
+    JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+    JSON_OPTIONS: ClassVar[Mapping[str, Any]] = {"ensure_ascii": False}
 
     def __init__(self, token: str, requests_per_10s: int, daily_limit: int, search_requests_per_second: int,
                  clock: Callable[[], float]) -> None:
+        super().__init__(clock=clock)
         self.token = token
-        self.requests_per_10s = requests_per_10s
-        self.daily_limit = daily_limit
-        self.search_requests_per_second = search_requests_per_second
-        self.clock = clock
-        self._lock = threading.RLock()
-        self._records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in DEFAULT_PROPERTIES}
-        self._properties = _builtin_properties()
-        self._associations: set[tuple[str, str, str, str]] = set()  # (from type, from id, to type, to id)
-        self._next_id = 1001
-        self._window: deque[float] = deque()
-        self._search_window: deque[float] = deque()
-        self._day_started, self._day_count = clock(), 0
-        self._outage: int | None = None
-        self._failures: deque[tuple[int, float | None]] = deque()
-        # (method, path) of recent API requests, for tests that pin what a client sent
-        self.requests: deque[tuple[str, str]] = deque(maxlen=10_000)
-        self._routes = Map([
-            Rule("/crm/v3/objects/<kind>", methods=["GET", "POST"], endpoint="collection"),
-            Rule("/crm/v3/objects/<kind>/batch/upsert", methods=["POST"], endpoint="batch_upsert"),
-            Rule("/crm/v3/objects/<kind>/search", methods=["POST"], endpoint="search"),
-            Rule("/crm/v3/objects/<kind>/<object_id>", methods=["GET", "PATCH"], endpoint="record"),
-            Rule("/crm/v3/properties/<kind>", methods=["GET", "POST"], endpoint="properties"),
-            Rule("/crm/v3/properties/<kind>/<name>", methods=["GET"], endpoint="property"),
-            Rule("/crm/v4/objects/<kind>/<object_id>/associations/default/<to_kind>/<to_id>", methods=["PUT"],
-                 endpoint="associate_default"),
-            Rule("/crm/v4/associations/<kind>/<to_kind>/batch/associate/default", methods=["POST"],
-                 endpoint="batch_associate_default"),
-            Rule("/crm/v4/associations/<kind>/<to_kind>/labels", methods=["GET"], endpoint="labels"),
-            Rule("/crm/v4/objects/<kind>/<object_id>/associations/<to_kind>", methods=["GET"],
-                 endpoint="associations"),
-            Rule("/_sandbox/objects/<kind>", methods=["GET"], endpoint="inspect"),
+        self.ten_secondly = RollingWindow(
+            "TEN_SECONDLY_ROLLING", requests_per_10s, WINDOW_MS / 1000, headers=RateHeaders(
+                "X-HubSpot-RateLimit-Max", "X-HubSpot-RateLimit-Remaining", "X-HubSpot-RateLimit-Interval-Milliseconds"))
+        self.limiter = RateLimiter(clock, [
+            FixedWindow("DAILY", daily_limit, DAY_SECONDS, headers=RateHeaders(
+                "X-HubSpot-RateLimit-Daily", "X-HubSpot-RateLimit-Daily-Remaining")),
+            self.ten_secondly,
+            RollingWindow("SECONDLY", search_requests_per_second, 1.0, endpoints={"search"}),
         ])
+        self._records: dict[str, dict[str, dict[str, Any]]] = {kind: {} for kind in schema.DEFAULT_PROPERTIES}
+        self._properties = schema.builtin_properties()
+        self._associations = Associations()
+        self._next_id = 1001
 
-    # ----- fault injection and inspection -------------------------------------------------------
-    def outage(self, status: int = 503) -> None:
-        with self._lock:
-            self._outage = status
+    @property
+    def requests_per_10s(self) -> int:
+        return self.ten_secondly.limit
 
-    def restore(self) -> None:
-        with self._lock:
-            self._outage = None
-            self._failures.clear()
+    @requests_per_10s.setter
+    def requests_per_10s(self, limit: int) -> None:  # benchmarks lift the limit on a running sandbox
+        self.ten_secondly.limit = limit
 
-    def fail_next(self, n: int, status: int = 503, *, retry_after: float | None = None) -> None:
-        with self._lock:
-            self._failures.extend([(status, retry_after)] * n)
-
+    # ----- inspection ---------------------------------------------------------------------------
     def objects(self, kind: str) -> list[dict[str, Any]]:
         with self._lock:
             return [json.loads(json.dumps(r)) for r in self._records[self._kind(kind)].values()]
 
     def associated_ids(self, kind: str, object_id: str, to_kind: str) -> list[str]:
         with self._lock:
-            kind, to_kind = self._kind(kind), self._kind(to_kind)
-            return sorted(t for f, i, k, t in self._associations if (f, i, k) == (kind, str(object_id), to_kind))
+            return self._associations.ids(self._kind(kind), str(object_id), self._kind(to_kind))
 
     def property_definitions(self, kind: str) -> dict[str, dict[str, Any]]:
         with self._lock:
             return json.loads(json.dumps(self._properties[self._kind(kind)]))
 
-    # ----- WSGI ---------------------------------------------------------------------------------
-    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        request = Request(environ)
+    def state(self) -> dict[str, Any]:
         with self._lock:
-            response = self._dispatch(request)
-        return response(environ, start_response)
+            return {**super().state(), "objects": {kind: len(records) for kind, records in self._records.items()},
+                    "associations": len(self._associations)}
 
-    def _dispatch(self, request: Request) -> Response:
-        adapter = self._routes.bind_to_environ(request.environ)
-        try:
-            endpoint, args = adapter.match()
-        except HTTPException as exc:
-            return self._json({"status": "error", "message": exc.description or exc.name,
-                               "correlationId": str(uuid.uuid4()), "category": "OBJECT_NOT_FOUND"},
-                              exc.code or 404)
-        if endpoint == "inspect":
-            if not self._authorised(request):
-                return self._json(self._unauthorised().body(), 401)
-            return self._json({"results": self.objects(args["kind"])}, 200)
-        self.requests.append((request.method, request.path))
-        if (fault := self._fault()) is not None:
+    def _on_inspect(self, request: Request, kind: str) -> Response:
+        if not self._authorised(request):
+            return self.error_response(unauthorised())
+        return self.json({"results": self.objects(kind)}, 200)
+
+    # ----- the kit's hooks: HubSpot's wire conventions ----------------------------------------------
+    def no_route(self, exc: HTTPException) -> Response:
+        return self.json({"status": "error", "message": exc.description or exc.name,
+                          "correlationId": str(uuid.uuid4()), "category": "OBJECT_NOT_FOUND"}, exc.code or 404)
+
+    def gate(self, request: Request, endpoint: str) -> Response | None:
+        if (fault := self.fault_answer()) is not None:
             return fault
         if not self._authorised(request):
-            return self._json(self._unauthorised().body(), 401)
-        throttled = self._throttle(endpoint == "search")
-        headers = self._rate_headers()
-        if throttled is not None:
-            return self._json(throttled.body(), 429, headers)
-        try:
-            kind = self._kind(args.pop("kind"))
-            if "to_kind" in args:
-                args["to_kind"] = self._kind(args["to_kind"])
-            body = request.get_json(silent=True) if request.method in ("POST", "PUT", "PATCH") else None
-            if request.method in ("POST", "PATCH") and not isinstance(body, dict):
-                raise ApiError(400, "VALIDATION_ERROR", "Invalid input JSON on line 1, column 1")
-            status, payload = getattr(self, f"_on_{endpoint}")(request, kind, body, **args)
-        except ApiError as exc:
-            return self._json(exc.body(), exc.status, headers)
-        return self._json(payload, status, headers)
+            return self.error_response(unauthorised())
+        assert self.limiter is not None
+        if (refused := self.limiter.admit(endpoint)) is not None:
+            return self.json(rate_limited(refused.name).body(), 429, self.limiter.headers())
+        return None
 
-    def _json(self, payload: Any, status: int, headers: dict[str, str] | None = None) -> Response:
-        return Response(json.dumps(payload, ensure_ascii=False), status=status, headers=headers,
-                        content_type="application/json;charset=utf-8")
+    def serve(self, request: Request, endpoint: str, args: dict[str, Any]) -> Response:
+        kind = self._kind(args.pop("kind"))
+        if "to_kind" in args:
+            args["to_kind"] = self._kind(args["to_kind"])
+        body = json_object(request)
+        if request.method in ("POST", "PATCH") and body is None:
+            raise ApiError(400, "VALIDATION_ERROR", "Invalid input JSON on line 1, column 1")
+        status, payload = getattr(self, f"_on_{endpoint}")(request, kind, body, **args)
+        return self.json(payload, status)
+
+    def fault_response(self, fault: Fault) -> Response:
+        if fault.status == 429:
+            assert self.limiter is not None
+            return self.json(rate_limited("TEN_SECONDLY_ROLLING").body(), 429,
+                             {**fault.headers(), **self.limiter.headers()})
+        category = "INTERNAL_ERROR" if fault.status >= 500 else "VALIDATION_ERROR"
+        return self.json(ApiError(fault.status, category, "The service is temporarily unavailable.").body(),
+                         fault.status, fault.headers())
 
     def _authorised(self, request: Request) -> bool:
         scheme, _, credential = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and credential == self.token
-
-    @staticmethod
-    def _unauthorised() -> ApiError:
-        return ApiError(401, "INVALID_AUTHENTICATION",
-                        "Authentication credentials not found. This API supports OAuth 2.0 authentication "
-                        "and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview")
-
-    def _fault(self) -> Response | None:
-        status, retry_after = (self._outage, None) if self._outage else (
-            self._failures.popleft() if self._failures else (None, None))
-        if status is None:
-            return None
-        headers = {"Retry-After": f"{retry_after:g}"} if retry_after is not None else {}
-        if status == 429:
-            return self._json(self._ten_secondly().body(), 429, {**headers, **self._rate_headers()})
-        category = "INTERNAL_ERROR" if status >= 500 else "VALIDATION_ERROR"
-        return self._json(ApiError(status, category, "The service is temporarily unavailable.").body(), status,
-                          headers)
-
-    def _throttle(self, search: bool) -> ApiError | None:
-        now = self.clock()
-        if now - self._day_started >= DAY_SECONDS:
-            self._day_started, self._day_count = now, 0
-        while self._window and now - self._window[0] >= WINDOW_MS / 1000:
-            self._window.popleft()
-        while self._search_window and now - self._search_window[0] >= 1.0:
-            self._search_window.popleft()
-        if self._day_count >= self.daily_limit:
-            return ApiError(429, None, "You have reached your daily limit.", errorType="RATE_LIMIT",
-                            policyName="DAILY", groupName="publicapi:private-app:daily")
-        if len(self._window) >= self.requests_per_10s:
-            return self._ten_secondly()
-        if search and len(self._search_window) >= self.search_requests_per_second:
-            return ApiError(429, None, "You have reached your secondly limit.", errorType="RATE_LIMIT",
-                            policyName="SECONDLY", groupName="publicapi:crm-search")
-        self._window.append(now)
-        self._day_count += 1
-        if search:
-            self._search_window.append(now)
-        return None
-
-    @staticmethod
-    def _ten_secondly() -> ApiError:
-        return ApiError(429, None, "You have reached your ten_secondly_rolling limit.",
-                        errorType="RATE_LIMIT", policyName="TEN_SECONDLY_ROLLING",
-                        groupName="publicapi:private-app:ten-secondly")
-
-    def _rate_headers(self) -> dict[str, str]:
-        return {"X-HubSpot-RateLimit-Max": str(self.requests_per_10s),
-                "X-HubSpot-RateLimit-Remaining": str(max(0, self.requests_per_10s - len(self._window))),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": str(WINDOW_MS),
-                "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
-                "X-HubSpot-RateLimit-Daily-Remaining": str(max(0, self.daily_limit - self._day_count))}
 
     # ----- objects ------------------------------------------------------------------------------
     @staticmethod
@@ -279,28 +166,17 @@ class HubSpotSandbox:
         problems = []
         for name, raw in properties.items():
             definition, value = self._properties[kind].get(name), search.as_text(raw)
-            code = message = None
-            if definition is None:
-                code, message = "PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist'
-            elif definition["modificationMetadata"]["readOnlyValue"]:
-                code, message = "READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.'
-            elif value == "":
-                continue
-            elif name == "email" and not EMAIL.match(value.strip()):
-                code, message = "INVALID_EMAIL", f"Email address {value} is invalid"
-            elif definition["type"] == "number" and search.number(value) is None:
-                code, message = "INVALID_DECIMAL", f"{value} was not a valid number."
-            elif definition["type"] in ("datetime", "date") and search.instant(value) is None:
-                code, message = "INVALID_DATE", f"{value} was not a valid date or datetime."
-            elif definition["hasUniqueValue"] and (other := self._find(kind, name, value)) and other["id"] != own_id:
-                code = "UNIQUE_VALUE_ALREADY_EXISTS"
-                message = f"{value} already has that value. Existing ID: {other['id']}"
-            if code:
+            problem = schema.value_problem(name, definition, value)
+            if (problem is None and value and definition and definition["hasUniqueValue"]
+                    and (other := self._find(kind, name, value)) and other["id"] != own_id):
+                problem = ("UNIQUE_VALUE_ALREADY_EXISTS", f"{value} already has that value. Existing ID: {other['id']}")
+            if problem:
+                code, message = problem
                 problems.append({"message": message, "code": code, "context": {"propertyName": [name]}})
         return problems
 
     def _write(self, kind: str, record: dict[str, Any] | None, properties: dict[str, Any]) -> dict[str, Any]:
-        now = _now()
+        now = timestamp()
         if record is None:
             object_id = str(self._next_id)
             self._next_id += 1
@@ -310,21 +186,15 @@ class HubSpotSandbox:
         for name, raw in properties.items():
             value = search.as_text(raw)
             record["properties"][name] = value.strip().lower() if name == "email" else value
-        record["properties"][MODIFIED[kind]] = now
+        record["properties"][schema.MODIFIED[kind]] = now
         record["updatedAt"] = now
         return record
 
     def _view(self, kind: str, record: dict[str, Any], wanted: Iterable[str] | None = None) -> dict[str, Any]:
-        names = list(wanted) if wanted else list(DEFAULT_PROPERTIES[kind])
-        names += [n for n in ("hs_object_id", "createdate", MODIFIED[kind]) if n not in names]
+        names = list(wanted) if wanted else list(schema.DEFAULT_PROPERTIES[kind])
+        names += [n for n in ("hs_object_id", "createdate", schema.MODIFIED[kind]) if n not in names]
         return {"id": record["id"], "properties": {n: record["properties"].get(n) for n in names},
                 "createdAt": record["createdAt"], "updatedAt": record["updatedAt"], "archived": False}
-
-    @staticmethod
-    def _validation(problems: list[dict[str, Any]]) -> ApiError:
-        return ApiError(400, "VALIDATION_ERROR", "Property values were not valid: "
-                        + json.dumps([{"isValid": False, "message": p["message"], "error": p["code"],
-                                       "name": p["context"]["propertyName"][0]} for p in problems]), problems)
 
     def _on_collection(self, request: Request, kind: str, body: Any) -> tuple[int, Any]:
         if request.method == "GET":
@@ -342,7 +212,7 @@ class HubSpotSandbox:
                 label = {"contacts": "Contact", "deals": "Deal", "line_items": "Line item"}[kind]
                 raise ApiError(409, "CONFLICT", f"{label} already exists. Existing ID: {existing['id']}")
         if problems := self._invalid(kind, properties):
-            raise self._validation(problems)
+            raise validation(problems)
         return 201, self._view(kind, self._write(kind, None, properties), properties.keys())
 
     @staticmethod
@@ -359,11 +229,11 @@ class HubSpotSandbox:
             return 200, self._view(kind, record, self._wanted(request))
         properties = body.get("properties") or {}
         if problems := self._invalid(kind, properties, own_id=record["id"]):
-            raise self._validation(problems)
+            raise validation(problems)
         return 200, self._view(kind, self._write(kind, record, properties), properties.keys())
 
     def _on_batch_upsert(self, request: Request, kind: str, body: Any) -> tuple[int, Any]:
-        started, inputs = _now(), body.get("inputs")
+        started, inputs = timestamp(), body.get("inputs")
         if not isinstance(inputs, list):
             raise ApiError(400, "VALIDATION_ERROR", "Invalid input JSON: inputs must be an array")
         if len(inputs) > BATCH_LIMIT:
@@ -392,7 +262,7 @@ class HubSpotSandbox:
             trace = item.get("objectWriteTraceId")
             if problems:
                 context = {"ids": [object_key], **({"objectWriteTraceId": [trace]} if trace else {})}
-                errors.append({**self._validation(problems).body(), "context": context})
+                errors.append({**validation(problems).body(), "context": context})
                 continue
             record = self._write(kind, existing, properties)
             result = {**self._view(kind, record, properties.keys()), "new": existing is None}
@@ -402,7 +272,7 @@ class HubSpotSandbox:
         for error in errors:
             error.pop("correlationId", None)
         payload: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
-                                   "completedAt": _now()}
+                                   "completedAt": timestamp()}
         if errors:
             payload.update(errors=errors, numErrors=len(errors))
         return (207 if errors else 200), payload
@@ -444,14 +314,14 @@ class HubSpotSandbox:
             return 200, {"results": list(self._properties[kind].values())}
         name = body.get("name") or ""
         missing = [f for f in ("name", "label", "type", "fieldType", "groupName") if not body.get(f)]
-        if missing or not PROPERTY_NAME.match(name):
+        if missing or not schema.PROPERTY_NAME.match(name):
             raise ApiError(400, "VALIDATION_ERROR", f"Invalid property definition: missing {missing} or bad name")
         if name in self._properties[kind]:
             raise ApiError(409, "OBJECT_ALREADY_EXISTS", f"A property named '{name}' already exists.")
-        definition = {**_definition(name, body["type"], body["fieldType"], unique=bool(body.get("hasUniqueValue")),
+        definition = {**schema.definition(name, body["type"], body["fieldType"], unique=bool(body.get("hasUniqueValue")),
                                     group=body["groupName"]),
                       "label": body["label"], "description": body.get("description", ""), "hubspotDefined": False,
-                      "createdAt": _now(), "updatedAt": _now()}
+                      "createdAt": timestamp(), "updatedAt": timestamp()}
         self._properties[kind][name] = definition
         return 201, definition
 
@@ -462,24 +332,21 @@ class HubSpotSandbox:
 
     # ----- associations v4 ----------------------------------------------------------------------
     def _associate(self, kind: str, object_id: str, to_kind: str, to_id: str) -> list[dict[str, Any]]:
-        if (kind, to_kind) not in DEFAULT_ASSOCIATION_TYPES:
+        if not has_default_type(kind, to_kind):
             raise ApiError(400, "VALIDATION_ERROR", f"No default association from {kind} to {to_kind}")
         for k, i in ((kind, object_id), (to_kind, to_id)):
             if i not in self._records[k]:
                 raise ApiError(404, "OBJECT_NOT_FOUND", f"No {k} with ID {i} exists")
-        self._associations |= {(kind, object_id, to_kind, to_id), (to_kind, to_id, kind, object_id)}
-        return [{"from": {"id": f}, "to": {"id": t}, "associationSpec": {
-            "associationCategory": "HUBSPOT_DEFINED", "associationTypeId": DEFAULT_ASSOCIATION_TYPES[(a, b)]}}
-            for a, f, b, t in ((kind, object_id, to_kind, to_id), (to_kind, to_id, kind, object_id))]
+        return self._associations.link(kind, object_id, to_kind, to_id)
 
     def _on_associate_default(self, request: Request, kind: str, body: Any, object_id: str, to_kind: str,
                            to_id: str) -> tuple[int, Any]:
-        started = _now()
+        started = timestamp()
         results = self._associate(kind, object_id, to_kind, to_id)
-        return 200, {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": _now()}
+        return 200, {"status": "COMPLETE", "results": results, "startedAt": started, "completedAt": timestamp()}
 
     def _on_batch_associate_default(self, request: Request, kind: str, body: Any, to_kind: str) -> tuple[int, Any]:
-        started, results, errors = _now(), [], []
+        started, results, errors = timestamp(), [], []
         for item in body.get("inputs") or []:
             try:
                 results += self._associate(kind, str(item["from"]["id"]), to_kind, str(item["to"]["id"]))
@@ -488,23 +355,18 @@ class HubSpotSandbox:
             except (KeyError, TypeError):
                 raise ApiError(400, "VALIDATION_ERROR", "each input needs from.id and to.id") from None
         payload: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": started,
-                                   "completedAt": _now()}
+                                   "completedAt": timestamp()}
         if errors:
             payload.update(errors=errors, numErrors=len(errors))
         return (207 if errors else 200), payload
 
     def _on_labels(self, request: Request, kind: str, body: Any, to_kind: str) -> tuple[int, Any]:
-        type_id = DEFAULT_ASSOCIATION_TYPES.get((kind, to_kind))
-        return 200, {"results": [{"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]
-                     if type_id else []}
+        return 200, {"results": default_labels(kind, to_kind)}
 
     def _on_associations(self, request: Request, kind: str, body: Any, object_id: str, to_kind: str) -> tuple[int, Any]:
         if object_id not in self._records[kind]:
             raise ApiError(404, "OBJECT_NOT_FOUND", f"No {kind} with ID {object_id} exists")
-        type_id = DEFAULT_ASSOCIATION_TYPES.get((kind, to_kind))
-        return 200, {"results": [{"toObjectId": int(t), "associationTypes": [
-            {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": None}]}
-            for t in self.associated_ids(kind, object_id, to_kind)]}
+        return 200, {"results": self._associations.targets(kind, object_id, to_kind)}
 
 
 def create_app(token: str, requests_per_10s: int = 100, daily_limit: int = 250_000,

@@ -1,8 +1,9 @@
 """Shopify Admin GraphQL sandbox: the inventory subset of the API over werkzeug, with Shopify's auth error,
 calculated query cost, leaky-bucket throttling (HTTP 200 + THROTTLED), idempotency keys and bulk exports.
 
-Drive it in-process with `httpx.Client(transport=httpx.WSGITransport(app=create_app(...)))`, or serve it
-with `werkzeug.serving.make_server`. Python-level inspection: `available`, `set_available`, `locations`,
+Built on the sandbox kit (dispatch, request log, fault injection, `/_sandbox/` inspection). Drive it
+in-process with `httpx.Client(transport=httpx.WSGITransport(app=create_app(...)))`, or serve it with
+`werkzeug.serving.make_server`. Python-level inspection: `available`, `set_available`, `locations`, `state()`,
 counters `calls`, `cost_spent`, `throttled`, `field_calls`. HTTP inspection under `/_sandbox/`.
 """
 from __future__ import annotations
@@ -11,13 +12,12 @@ import hmac
 import json
 import math
 import re
-import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import (
     DocumentNode,
@@ -32,9 +32,11 @@ from graphql import (
 )
 from graphql.execution.values import get_variable_values
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
+from infra.local.sandboxes.kit import Fault, LeakyBucket, Sandbox
 from infra.local.sandboxes.shopify_bulk import BulkOperations
 from infra.local.sandboxes.shopify_graphql import QueryCost, RequestContext, execute_plain, family, schema_for
 from infra.local.sandboxes.shopify_store import Location, Shop, gid, parse_gid
@@ -43,37 +45,32 @@ INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wr
 VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
 
 
-class LeakyBucket:
-    """Shopify's cost bucket: `maximum` points, refilled continuously at `rate` points per second."""
-
-    def __init__(self, maximum: float, rate: float, clock: Callable[[], float]) -> None:
-        self.maximum, self.rate, self.clock = maximum, rate, clock
-        self.available = maximum
-        self._at = clock()
-
-    def refill(self) -> None:
-        moment = self.clock()
-        self.available = min(self.maximum, self.available + (moment - self._at) * self.rate)
-        self._at = moment
-
-    def status(self) -> dict[str, float | int]:
-        return {"maximumAvailable": float(self.maximum), "currentlyAvailable": math.floor(self.available),
-                "restoreRate": float(self.rate)}
+def throttle_status(bucket: LeakyBucket) -> dict[str, float | int]:
+    """The bucket as Shopify reports it in `extensions.cost.throttleStatus`."""
+    return {"maximumAvailable": float(bucket.maximum), "currentlyAvailable": math.floor(bucket.available),
+            "restoreRate": float(bucket.rate)}
 
 
-class ShopifySandbox:
+class ShopifySandbox(Sandbox):
     """The WSGI app. One shop, one app (one access token)."""
+
+    ROUTES: ClassVar[list[Rule]] = [
+        Rule("/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
+        Rule("/_sandbox/bulk/<int:number>/<token>.jsonl", endpoint="bulk_file", methods=["GET"]),
+        Rule("/_sandbox/inventory", endpoint="inventory", methods=["GET", "POST"]),
+    ]
+    JSON_OPTIONS: ClassVar[Mapping[str, Any]] = {"separators": (",", ":"), "default": str}
 
     def __init__(self, access_token: str, shop_domain: str, *, restore_rate: float = 100.0,
                  maximum_available: float = 2000.0, max_query_cost: int = 1000,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
                  latency: float = 0.0, bulk_reads_to_complete: int = 2,
                  bulk_query_concurrency: int | None = None) -> None:
+        super().__init__(clock=clock, sleep=sleep, latency=latency)
         self.access_token = access_token
         self.shop_domain = shop_domain
         self.max_query_cost = max_query_cost
         self.bucket = LeakyBucket(maximum_available, restore_rate, clock)
-        self.sleep, self.latency = sleep, latency  # simulated network time per request, 0 by default
         self.shop = Shop()
         self.bulk = BulkOperations(lambda version: schema_for(family(version)), self._run_bulk,
                                    reads_to_complete=bulk_reads_to_complete, concurrency=bulk_query_concurrency)
@@ -81,40 +78,26 @@ class ShopifySandbox:
         self.cost_spent = 0  # points actually taken from the bucket
         self.throttled = 0
         self.field_calls: Counter[str] = Counter()  # root field -> executions (e.g. inventorySetQuantities)
-        self._lock = threading.RLock()
-        self._routes = Map([
-            Rule("/admin/api/<version>/graphql.json", endpoint="graphql", methods=["POST"]),
-            Rule("/_sandbox/bulk/<int:number>/<token>.jsonl", endpoint="bulk_file", methods=["GET"]),
-            Rule("/_sandbox/state", endpoint="state", methods=["GET"]),
-            Rule("/_sandbox/inventory", endpoint="inventory", methods=["GET", "POST"]),
-        ])
 
-    # -- WSGI ------------------------------------------------------------------------------------------
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        request = Request(environ)
-        try:
-            endpoint, args = self._routes.bind_to_environ(environ).match()
-            with self._lock:
-                response = getattr(self, f"_{endpoint}")(request, **args)
-        except (NotFound, MethodNotAllowed) as exc:
-            response = _json({"errors": "Not Found"}, exc.code or 404)
-        except HTTPException as exc:
-            response = exc.get_response()
-        return response(environ, start_response)
+    def no_route(self, exc: HTTPException) -> Response:
+        if isinstance(exc, NotFound | MethodNotAllowed):
+            return self.json({"errors": "Not Found"}, exc.code or 404)
+        return exc.get_response()
 
-    def _graphql(self, request: Request, version: str) -> Response:
+    def fault_response(self, fault: Fault) -> Response:
+        return self.json({"errors": HTTP_STATUS_CODES.get(fault.status, "Error")}, fault.status, fault.headers())
+
+    def _on_graphql(self, request: Request, version: str) -> Response:
         self.calls += 1
-        if self.latency:
-            self.sleep(self.latency)
         token = request.headers.get("X-Shopify-Access-Token", "")
         if not hmac.compare_digest(token.encode(), self.access_token.encode()):
-            return _json({"errors": INVALID_TOKEN}, 401)
+            return self.json({"errors": INVALID_TOKEN}, 401)
         if not VERSION.match(version):
-            return _json({"errors": "Not Found"}, 404)
+            return self.json({"errors": "Not Found"}, 404)
         body = request.get_json(silent=True)
         if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return _json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
-        return _json(self._answer(body, version, request.host_url.rstrip("/")), 200)
+            return self.json({"errors": {"query": "Required parameter missing or invalid"}}, 400)
+        return self.json(self._answer(body, version, request.host_url.rstrip("/")), 200)
 
     def _answer(self, body: dict[str, Any], version: str, base_url: str) -> dict[str, Any]:
         schema = schema_for(family(version))
@@ -132,30 +115,28 @@ class ShopifySandbox:
             return {"errors": [error.formatted for error in variables]}
         cost = QueryCost(schema, document, operation, variables)
         requested = cost.requested()
-        self.bucket.refill()
         if requested > self.max_query_cost:
             return {"errors": [{"message": f"Query cost is {requested}, which exceeds the single query max cost "
                                            f"limit ({self.max_query_cost}).",
                                 "extensions": {"code": "MAX_COST_EXCEEDED", "cost": requested,
                                                "maxCost": self.max_query_cost}}]}
-        if requested > self.bucket.available:
+        if not self.bucket.take(requested):
             self.throttled += 1
             return {"errors": [{"message": "Throttled", "extensions": {
                         "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                     "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
-                                            "throttleStatus": self.bucket.status()}}}
-        self.bucket.available -= requested
+                                            "throttleStatus": throttle_status(self.bucket)}}}
         context = RequestContext(self.shop, self.bulk, version, base_url)
         result = execute(schema, document, context_value=context, variable_values=body.get("variables") or {},
                          operation_name=body.get("operationName"))
         assert isinstance(result, ExecutionResult)
         actual = cost.actual(result.data)
-        self.bucket.available += requested - actual  # the unused part of the requested cost is refunded
+        self.bucket.give_back(requested - actual)  # the unused part of the requested cost is refunded
         self.cost_spent += actual
         self._count_fields(operation)
         answer = result.formatted
         answer["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
-                                         "throttleStatus": self.bucket.status()}}
+                                         "throttleStatus": throttle_status(self.bucket)}}
         return answer
 
     def _count_fields(self, operation: OperationDefinitionNode) -> None:
@@ -175,25 +156,26 @@ class ShopifySandbox:
             raise RuntimeError(f"bulk query failed: {result.errors[0].message}")
         return result.data or {}
 
-    def _bulk_file(self, request: Request, number: int, token: str) -> Response:
+    def _on_bulk_file(self, request: Request, number: int, token: str) -> Response:
         content = self.bulk.file(number, token)
         if content is None:
-            return _json({"errors": "Not Found"}, 404)
+            return self.json({"errors": "Not Found"}, 404)
         return Response(content, 200, content_type="application/jsonl")
 
-    def _state(self, request: Request) -> Response:
-        return _json({"shop": self.shop_domain, "calls": self.calls, "cost_spent": self.cost_spent,
-                      "throttled": self.throttled, "field_calls": dict(self.field_calls),
-                      "skus": len(self.shop.variants), "locations": self.locations(),
-                      "throttle_status": self.bucket.status()}, 200)
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            return {"shop": self.shop_domain, "calls": self.calls, "cost_spent": self.cost_spent,
+                    "throttled": self.throttled, "field_calls": dict(self.field_calls),
+                    "skus": len(self.shop.variants), "locations": self.locations(),
+                    "throttle_status": throttle_status(self.bucket)}
 
-    def _inventory(self, request: Request) -> Response:
+    def _on_inventory(self, request: Request) -> Response:
         if request.method == "POST":
             body = request.get_json(silent=True) or {}
             self.set_available(str(body.get("sku")), str(body.get("location_id")), int(body.get("available", 0)))
         sku = request.args.get("sku") or (request.get_json(silent=True) or {}).get("sku")
         location = request.args.get("location_id") or (request.get_json(silent=True) or {}).get("location_id")
-        return _json({"sku": sku, "location_id": location, "available": self.available(str(sku), str(location))},
+        return self.json({"sku": sku, "location_id": location, "available": self.available(str(sku), str(location))},
                      200)
 
     # -- seeding and inspection -----------------------------------------------------------------------
@@ -295,7 +277,3 @@ def _checked(version_family: str, query: str) -> tuple[DocumentNode, list[dict[s
     """Parsed and validated once per query text: clients repeat the same document with new variables."""
     document = parse(query)
     return document, [error.formatted for error in validate(schema_for(version_family), document)]
-
-
-def _json(body: Any, status: int) -> Response:
-    return Response(json.dumps(body, separators=(",", ":"), default=str), status, content_type="application/json")
