@@ -28,7 +28,7 @@ demo: $(STAMP)  ## local mode end to end: sample webhooks in, ERP/CRM/store stat
 local: $(STAMP)  ## local mode in the foreground until Ctrl-C (SYNCHUB_LOCAL_PORT, default 8787)
 	$(VENV)/bin/synchub local
 
-test: $(STAMP)  ## the whole suite: unit, contract, integration, infra, e2e (real Tryton)
+test: lint  ## style and types, then the whole suite: unit, contract, conformance, integration, infra, e2e (real Tryton)
 	$(PY) -m pytest
 
 test-fast: $(STAMP)  ## everything but e2e
@@ -41,9 +41,10 @@ synth: $(STAMP) $(NODE_STAMP)  ## CloudFormation template into cdk.out/ (no Dock
 bench: $(STAMP)  ## benchmarks, printing figures and ratios against baselines measured in the same run
 	$(PY) -m tests.bench
 
-lint: $(STAMP)
-	$(VENV)/bin/ruff check layers functions infra tests
-	$(VENV)/bin/mypy layers/core/python/synchub
+lint: $(STAMP)  ## ruff over all code; mypy over synchub, infra and every function (each its own module)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy layers/core/python/synchub infra
+	for handler in functions/*/handler.py; do $(VENV)/bin/mypy --follow-imports=silent $$handler || exit 1; done
 
 clean:
 	rm -rf cdk.out layers/deps/python .synchub .pytest_cache

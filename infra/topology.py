@@ -125,7 +125,8 @@ def is_connected(config: DeploymentConfig, requires: tuple[Need, ...]) -> bool:
 def undeployed(config: DeploymentConfig) -> list[str]:
     """One line per enabled flow or schedule left out because a capability it requires is missing."""
     lines = []
-    for spec in (*FLOWS, *SCHEDULES):
+    specs: list[FlowSpec | ScheduleSpec] = [*FLOWS, *SCHEDULES]
+    for spec in specs:
         enabled = (config.flow(spec.name) if isinstance(spec, FlowSpec) else config.schedule(spec.name)).enabled
         missing = unmet_needs(config, spec.requires)
         if enabled and missing:

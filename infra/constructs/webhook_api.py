@@ -51,6 +51,7 @@ class WebhookApi(Construct):
             payloads=payloads,
         )
         # Ingest writes claim checks: large events for the bus, large bodies it parks.
+        assert self.function.role is not None  # the function factory always gives a function its own role
         allow_objects(self.function.role, payloads, "s3:PutObject")
         access_logs = logs.LogGroup(
             self,

@@ -15,6 +15,7 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 from synchub.connectors.signed_webhooks import hmac_sha256_base64
+from synchub.ports import SALES_ORDERS, STOCK_SOURCE
 
 from infra.local.runner import LocalMode
 
@@ -51,15 +52,15 @@ def run_demo(console: Console, local: LocalMode) -> dict[str, Any]:
         for store, platform, sample, times, what in SCRIPT:
             body, headers = signed(sample, platform, info["stores"][store]["webhook_secret"])
             for _ in range(times):
-                status = http.post(info["stores"][store]["webhook_url"], content=body, headers=headers).status_code
-                sent.append((sample, what, status))
+                code = http.post(info["stores"][store]["webhook_url"], content=body, headers=headers).status_code
+                sent.append((sample, what, code))
             if sample.endswith("orders_updated"):
                 local.wait_idle(60)  # let the update land first, as a late create would find it
         forged_body, forged_headers = signed("shopify/orders_create", "shopify", "not-the-secret")
         forged = http.post(info["stores"]["main"]["webhook_url"], content=forged_body, headers=forged_headers)
         sent.append(("shopify/orders_create (forged signature)", "rejected before the bus", forged.status_code))
     local.wait_idle(120)
-    poll = local.trigger("poll_erp_stock", {})
+    polled = local.trigger("poll_erp_stock", {})
     local.wait_idle(60)
 
     console.print(_deliveries(sent))
@@ -67,7 +68,7 @@ def run_demo(console: Console, local: LocalMode) -> dict[str, Any]:
     console.print(_stock_table(local, stock_before))
     status = local.status()
     parked = _parked(local)
-    console.print(f"Stock poll published {poll['changed']} changed SKU(s). DLQs: "
+    console.print(f"Stock poll published {polled['changed']} changed SKU(s). DLQs: "
                   + ", ".join(f"{flow}={depth}" for flow, depth in status["dlqs"].items() if depth) or "all empty")
     for flow, reason, detail in parked:
         console.print(f"  parked in {flow}: reason={reason} {detail}")
@@ -84,7 +85,7 @@ def _deliveries(sent: list[tuple[str, str, int]]) -> Table:
 
 
 def _orders(local: LocalMode) -> Table:
-    erp = local.wirings["order_to_erp"].erp
+    erp = local.wirings["order_to_erp"].erp(SALES_ORDERS)
     deals = {deal["properties"].get("synchub_order_ref"): deal for deal in local.hubspot.objects("deals")}
     contacts = {contact["id"]: contact for contact in local.hubspot.objects("contacts")}
     table = Table(title="Orders: store -> Tryton sale and HubSpot deal")
@@ -113,8 +114,8 @@ def _orders(local: LocalMode) -> Table:
 
 
 def _stock(local: LocalMode) -> dict[str, tuple[int, int]]:
-    erp = local.wirings["poll_erp_stock"].erp
-    return {level.sku: (level.on_hand, level.reserved) for page in erp.iter_stock(local.config.erp.warehouses)
+    erp = local.wirings["poll_erp_stock"].erp(STOCK_SOURCE)
+    return {level.sku: (level.on_hand, level.reserved) for page in erp.iter_stock(local.config.erp.settings.warehouses)
             for level in page}
 
 

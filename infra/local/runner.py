@@ -8,6 +8,7 @@ names no vendor. What a client needs is written to .synchub/local.json.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import socket
@@ -29,6 +30,10 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def _invoke(handler: Any, wiring: Any, event: dict[str, Any], context: Any) -> Any:
+    return handler(event, context, wiring=wiring)
 
 
 @dataclass
@@ -143,7 +148,7 @@ class LocalMode:
             wiring = self.wirings[flow.flow]
             self.pumps[flow.flow] = QueuePump(
                 sqs=self.sqs, queue_url=url, queue_arn=arn, batch_size=flow.batch_size,
-                handler=lambda event, context, h=handler, w=wiring: h(event, context, wiring=w),
+                handler=functools.partial(_invoke, handler, wiring),
                 context=LocalContext(flow.function_name, flow.timeout_seconds, flow.memory_mb))
             self.pumps[flow.flow].start()
             self._workers.append(self.pumps[flow.flow])
@@ -151,7 +156,7 @@ class LocalMode:
             for job in topology.scheduled_jobs(self.config):
                 every = rate_seconds(job.expression)
                 if every:
-                    tick = ScheduleTick(job.schedule, every, lambda name=job.schedule: self.trigger(name, {}))
+                    tick = ScheduleTick(job.schedule, every, functools.partial(self.trigger, job.schedule, {}))
                     tick.start()
                     self._workers.append(tick)
         from infra.local.gateway import Gateway

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from synchub.ports import CUSTOMER_ACCOUNTS
 
 from tests.e2e.conftest import eventually, sample
 
@@ -13,7 +14,7 @@ def contacts(local, email: str) -> list[dict]:
 
 
 def parties(local, reference: str) -> list[dict]:
-    client = local.wirings["customer_to_erp"].erp.client
+    client = local.wirings["customer_to_erp"].erp(CUSTOMER_ACCOUNTS).client
     return client.model("party.party", "search_read", [("identifiers.code", "=", reference)], 0, None, None,
                          ["name"])
 

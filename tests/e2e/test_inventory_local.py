@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from synchub.models import Customer, Money, Order, OrderLine
+from synchub.ports import STOCK_SOURCE
 
 from tests.e2e.conftest import eventually
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def erp(local):
-    return local.wirings["poll_erp_stock"].erp
+    return local.wirings["poll_erp_stock"].erp(STOCK_SOURCE)
 
 
 def sellable(local, sku: str) -> int:

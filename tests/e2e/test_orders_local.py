@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from synchub.models import Order
+from synchub.ports import SALES_ORDERS
 
 from tests.e2e.conftest import eventually, sample
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.e2e
 
 
 def erp(local):
-    return local.wirings["order_to_erp"].erp
+    return local.wirings["order_to_erp"].erp(SALES_ORDERS)
 
 
 def deals(local, reference: str) -> list[dict]:
@@ -110,7 +111,7 @@ def test_cancellation_cancels_the_sale_and_releases_the_reservation(local_mode, 
     assert erp(local_mode).find_sales_order(f"main:{order_id}").state == "cancelled"
     assert stock(local_mode, "TEE-BLK-M").reserved == reserved_before
     [deal] = deals(local_mode, f"main:{order_id}")
-    assert deal["properties"]["dealstage"] == local_mode.config.crm.stages["cancelled"]
+    assert deal["properties"]["dealstage"] == local_mode.config.crm.settings.stages["cancelled"]
 
 
 def test_crm_outage_does_not_delay_the_erp_order(local_mode, shopify_store, new_order_id):

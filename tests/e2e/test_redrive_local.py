@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from synchub.ports import SALES_ORDERS
 
 from infra.cli import main
 from tests.e2e.conftest import sample
@@ -22,7 +23,7 @@ def parked(local, flow: str, order_id: int) -> list[dict]:
 
 def create_product_in_tryton(local, sku: str) -> None:
     """What the merchant does in the ERP: add the product the store already sells."""
-    client = local.wirings["order_to_erp"].erp.client
+    client = local.wirings["order_to_erp"].erp(SALES_ORDERS).client
     [unit] = client.model("product.uom", "search", [("name", "=", "Unit")], 0, 1, None)
     [category] = client.model("product.category", "search", [("accounting", "=", True)], 0, 1, None)
     client.model("product.template", "create", [{
@@ -42,7 +43,7 @@ def test_an_order_parked_for_an_unknown_sku_goes_through_after_the_fix_and_a_red
     shopify_store.send(payload, headers)
     assert local_mode.wait_idle(60)
     assert len(parked(local_mode, "order_to_erp", order_id)) == 1
-    erp = local_mode.wirings["order_to_erp"].erp
+    erp = local_mode.wirings["order_to_erp"].erp(SALES_ORDERS)
     assert erp.find_sales_order(f"main:{order_id}") is None
 
     create_product_in_tryton(local_mode, missing_sku)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
+
+_Ordered = TypeVar("_Ordered", Decimal, str)
 
 
 class UnsupportedOperator(ValueError):
@@ -88,13 +90,19 @@ def matches(record: dict[str, Any], condition: dict[str, Any]) -> bool:
     left, right = instant(actual), instant(expected)
     if operator == "BETWEEN":
         high = instant(as_text(condition.get("highValue")))
-        return None not in (left, right, high) and right <= left <= high  # type: ignore[operator]
+        return left is not None and right is not None and high is not None and right <= left <= high
     if left is None or right is None:
-        left, right = actual.lower(), expected.lower()  # type: ignore[assignment]
-    comparisons = {"GT": left > right, "GTE": left >= right, "LT": left < right, "LTE": left <= right}
+        comparisons = _comparisons(actual.lower(), expected.lower())
+    else:
+        comparisons = _comparisons(left, right)
     if operator not in comparisons:
         raise UnsupportedOperator(f"Unsupported filter operator {operator}")
     return comparisons[operator]
+
+
+def _comparisons(left: _Ordered, right: _Ordered) -> dict[str, bool]:
+    """GT/GTE/LT/LTE of two values of one kind: both numbers (or instants), or both lower-case text."""
+    return {"GT": left > right, "GTE": left >= right, "LT": left < right, "LTE": left <= right}
 
 
 def _equal(actual: str, expected: str) -> bool:

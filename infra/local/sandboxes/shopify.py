@@ -17,12 +17,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from graphql import (
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLFormattedError,
     GraphQLSchema,
     OperationDefinitionNode,
     execute,
@@ -134,7 +135,7 @@ class ShopifySandbox(Sandbox):
         self.bucket.give_back(requested - actual)  # the unused part of the requested cost is refunded
         self.cost_spent += actual
         self._count_fields(operation)
-        answer = result.formatted
+        answer = cast(dict[str, Any], result.formatted)  # a TypedDict; the extensions below are ours
         answer["extensions"] = {"cost": {"requestedQueryCost": requested, "actualQueryCost": actual,
                                          "throttleStatus": throttle_status(self.bucket)}}
         return answer
@@ -273,7 +274,7 @@ def seed_synthetic(app: ShopifySandbox, n_skus: int, location_ids: Sequence[str]
 
 
 @lru_cache(maxsize=256)
-def _checked(version_family: str, query: str) -> tuple[DocumentNode, list[dict[str, Any]]]:
+def _checked(version_family: str, query: str) -> tuple[DocumentNode, list[GraphQLFormattedError]]:
     """Parsed and validated once per query text: clients repeat the same document with new variables."""
     document = parse(query)
     return document, [error.formatted for error in validate(schema_for(version_family), document)]

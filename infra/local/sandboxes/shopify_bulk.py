@@ -151,6 +151,7 @@ class BulkOperations:
             return "Bulk queries must contain exactly one top-level field."
         if roots[0].name.value in ("node", "nodes"):
             return "Bulk queries cannot contain top level `node` or `nodes` fields."
+        assert schema.query_type is not None  # the SDL declares `type Query`
         definition = schema.query_type.fields[roots[0].name.value]
         if not get_named_type(definition.type).name.endswith("Connection"):
             return "Bulk queries must contain at least one connection."
@@ -211,6 +212,7 @@ def flatten(schema: GraphQLSchema, document: DocumentNode, data: dict[str, Any],
     """Every connection node on its own line; nested ones carry `__parentId` (the enclosing node's id)."""
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     root = next(s for s in operation.selection_set.selections if isinstance(s, FieldNode))
+    assert schema.query_type is not None  # the SDL declares `type Query`
     plan = _plan(schema.query_type.fields[root.name.value], root)
     roots = _nodes(data.get(_key(root)), plan[2])
     grouped: list[dict[str, Any]] = []

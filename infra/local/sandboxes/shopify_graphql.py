@@ -3,6 +3,7 @@ query cost (scalars and enums 0, objects 1, connections 2 plus one object per re
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,7 +24,7 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
-from graphql.execution.values import get_argument_values, get_directive_values
+from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
 from infra.local.sandboxes.shopify_store import (
     MAX_INPUT_ARRAY,
@@ -92,8 +93,10 @@ def _node(_: Any, info: Any, id: str) -> Any:
         return None
     if kind == "BulkOperation":
         return _ctx(info).bulk.get(number)
-    table = {"Product": shop.products, "ProductVariant": shop.variants, "InventoryItem": shop.items,
-             "Location": shop.locations, "InventoryAdjustmentGroup": shop.groups}.get(kind)
+    tables: dict[str, Mapping[int, Any]] = {
+        "Product": shop.products, "ProductVariant": shop.variants, "InventoryItem": shop.items,
+        "Location": shop.locations, "InventoryAdjustmentGroup": shop.groups}
+    table = tables.get(kind)
     return table.get(number) if table is not None else None
 
 
@@ -209,7 +212,7 @@ class QueryCost:
     """Requested cost (static, from first/last) and actual cost (from the objects returned)."""
 
     def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
-                 variables: dict[str, Any]) -> None:
+                 variables: VariableValues) -> None:
         self.schema, self.operation, self.variables = schema, operation, variables
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
@@ -317,7 +320,7 @@ def _compile(schema: GraphQLSchema, parent: Any, selection_set: SelectionSetNode
         if name.startswith("__"):
             return None
         definition = parent.fields[name]
-        args = get_argument_values(definition, selection, {})
+        args = get_argument_values(definition, selection)  # the document is variable-free
         resolver = definition.resolve or _default_resolver(name)
         named = get_named_type(definition.type)
         is_list = "[" in str(definition.type)

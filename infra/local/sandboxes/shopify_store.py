@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -153,8 +153,9 @@ class Shop:
     def sorted_list(self, name: str) -> list[Any]:
         """Every record of a kind in id order (ids grow with insertion, so dict order is id order)."""
         if name not in self._sorted:
-            source = {"products": self.products, "variants": self.variants, "items": self.items,
-                      "locations": self.locations}[name]
+            sources: dict[str, Mapping[int, Any]] = {"products": self.products, "variants": self.variants,
+                                                     "items": self.items, "locations": self.locations}
+            source = sources[name]
             self._sorted[name] = list(source.values())
         return self._sorted[name]
 
@@ -331,7 +332,7 @@ def _matches(kind: str, record: Any, shop: Shop, term: tuple[str, str, bool]) ->
     elif name == "product_id":
         hit = value.isdigit() and record.product_id == int(value)
     else:
-        text = getattr(record, "title", None) or getattr(record, "name", "")
+        text: str = getattr(record, "title", "") or getattr(record, "name", "")
         hit = value.lower().rstrip("*") in text.lower()
     return hit != negated
 

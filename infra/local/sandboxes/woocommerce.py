@@ -237,7 +237,7 @@ class WooCommerceSandbox(Catalogue, Sandbox):
                                params=["email"])
             self._next_customer += 1
             created, created_gmt = site_now()
-            customer = {"id": self._next_customer, "date_created": created, "date_created_gmt": created_gmt,
+            customer: dict[str, Any] = {"id": self._next_customer, "date_created": created, "date_created_gmt": created_gmt,
                         "email": "", "first_name": "", "last_name": "", "role": "customer",
                         "username": str(body["email"]).split("@")[0], "billing": {}, "shipping": {},
                         "is_paying_customer": False, "meta_data": []}

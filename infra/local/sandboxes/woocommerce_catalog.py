@@ -86,22 +86,21 @@ class Catalogue:
                            f"Unable to accept more than {self.batch_limit} items for this request.")
         answer: dict[str, list[dict[str, Any]]] = {}
 
-        def each(key: str, item_id: Any, action: Callable[[], dict[str, Any]]) -> None:
+        def each(key: str, item_id: Any, action: Callable[..., dict[str, Any]], *args: Any) -> None:
             try:  # one item's WP_Error is reported in its place; the others still apply
-                answer.setdefault(key, []).append(public(action()))
+                answer.setdefault(key, []).append(public(action(*args)))
             except ApiError as error:
                 data = {"status": error.status, **error.data}
                 answer.setdefault(key, []).append(
                     {"id": item_id, "error": {"code": error.code, "message": error.message, "data": data}})
 
         for item in groups["create"]:
-            each("create", 0, lambda item=item: create(item))
+            each("create", 0, create, item)
         for item in groups["update"]:
             item_id = item.get("id") if isinstance(item, dict) else None
-            each("update", item_id or 0,
-                 lambda item=item, item_id=item_id: write(find(int(item_id or 0)), item))
+            each("update", item_id or 0, lambda item, item_id: write(find(int(item_id or 0)), item), item, item_id)
         for item_id in groups["delete"]:
-            each("delete", item_id, lambda item_id=item_id: self._delete(find(int(item_id))))
+            each("delete", item_id, lambda item_id: self._delete(find(int(item_id))), item_id)
         return answer
 
     def _create_product(self, body: dict[str, Any]) -> dict[str, Any]:

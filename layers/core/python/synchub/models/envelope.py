@@ -26,7 +26,7 @@ class EventEnvelope(BaseModel):
     model_config = ConfigDict(frozen=True, defer_build=True)
 
     event_id: str  # the dedupe key: same for every delivery of one merchant action
-    source: str  # platform: shopify, woocommerce, tryton, ...
+    source: str  # the vendor that sent it (a connection's vendor), or "erp" for events SyncHub derives
     store: str  # the configured store (channel) id, or the ERP connection for ERP events
     topic: str
     entity: str
