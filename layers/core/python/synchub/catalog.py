@@ -19,7 +19,7 @@ class FlowSpec:
     needs: tuple[str, ...]  # which connections it talks to: "erp", "crm", "stores"
     batch_size: int = 10
     max_concurrency: int = 2
-    max_receive_count: int = 5
+    max_receive_count: int | None = None  # None: a backstop derived from the retry budget
     timeout_seconds: int = 60
     memory_mb: int = 512
 
