@@ -64,7 +64,7 @@ def test_a_two_hour_crm_outage_delays_every_deal_and_parks_only_the_permanent_fa
         # The permanent failure waits for nothing: parked with its reason while the CRM is still down.
         [erp_parked] = eventually(lambda: parked(scaled_local, "order_to_erp"), timeout=real_seconds(2))
         assert (erp_parked["order_id"], erp_parked["reason"]) == (str(unknown_sku["id"]), "unknown_sku")
-        print(f"unknown SKU parked after {time.monotonic() - down_since:.1f} s real")  # noqa: T201
+        print(f"unknown SKU parked after {time.monotonic() - down_since:.1f} s real")
         time.sleep(max(0.0, real_seconds(2) - (time.monotonic() - down_since)))
         assert [deal for payload, _ in orders for deal in deals(scaled_local, f"main:{payload['id']}")] == []
         assert parked(scaled_local, "order_to_crm") == []  # two simulated hours, nothing parked
@@ -96,7 +96,7 @@ def test_an_outage_past_the_budget_parks_as_retries_exhausted_and_a_redrive_brin
         scaled_local.hubspot.restore()
 
     simulated_hours = waited / TIME_SCALE / 3600
-    print(f"parked after {waited:.1f} s real, {simulated_hours:.2f} h simulated")  # noqa: T201 - the report reads it
+    print(f"parked after {waited:.1f} s real, {simulated_hours:.2f} h simulated")
     assert BUDGET_HOURS <= simulated_hours < BUDGET_HOURS + 1.5
     assert (message["order_id"], message["reason"], message["flow"]) == (
         str(payload["id"]), "retries_exhausted", "order_to_crm")

@@ -8,7 +8,6 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 from cfn_queries import function_id, logical_id, of_type, queue_id
-from synchub.catalog import FLOWS
 from synchub.runtime.config import DeploymentConfig
 from synchub.runtime.settings import ENV
 
