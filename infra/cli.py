@@ -102,7 +102,8 @@ def report(run_id: str | None, stage: str, drift: bool) -> None:
 @main.command(name="redrive")
 @click.argument("flow")
 @click.option("--stage", default="local", show_default=True)
-@click.option("--reason", default=None, help="Only messages parked with this reason (e.g. unknown_sku).")
+@click.option("--reason", default=None, help="Only messages parked with this reason (e.g. unknown_sku); "
+              "retries_exhausted also selects messages SQS moved after too many receives.")
 def redrive_command(flow: str, stage: str, reason: str | None) -> None:
     """Move FLOW's parked messages back to its queue, after fixing what parked them."""
     import boto3

@@ -3,10 +3,20 @@
 Each parked message is the original bus event, so the flow handles it again as it first would; the
 idempotency record of a failed attempt is gone and the version claim allows the same version, so
 a redriven event is applied once and a redrive run twice changes nothing more.
+
+A message SQS itself moved after maxReceiveCount receives carries no `reason` attribute: the flow
+never got to park it, so it kept failing until it ran out of receives. It counts as
+`retries_exhausted`, the reason the flow gives when it parks a message at the end of its budget.
 """
 from __future__ import annotations
 
 from typing import Any
+
+MOVED_BY_SQS = "retries_exhausted"  # the reason of a parked message that has none of its own
+
+
+def parked_reason(message: dict[str, Any]) -> str:
+    return str(message.get("MessageAttributes", {}).get("reason", {}).get("StringValue") or MOVED_BY_SQS)
 
 
 def redrive(sqs: Any, *, dlq_url: str, queue_url: str, reason: str | None = None, limit: int = 10_000) -> int:
@@ -19,8 +29,7 @@ def redrive(sqs: Any, *, dlq_url: str, queue_url: str, reason: str | None = None
         if not messages:
             break
         for message in messages:
-            parked_for = message.get("MessageAttributes", {}).get("reason", {}).get("StringValue")
-            if reason is not None and parked_for != reason:
+            if reason is not None and parked_reason(message) != reason:
                 skipped.append(message["ReceiptHandle"])
                 continue
             sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from synchub.catalog import FLOWS, SCHEDULES, FlowSpec, Need, ScheduleSpec
 from synchub.runtime.config import DeploymentConfig
+from synchub.runtime.retry import retry_policy
 from synchub.runtime.settings import ENV
 
 PROJECT = "synchub"
@@ -21,6 +22,9 @@ BATCH_WINDOW_SECONDS = 1  # Lambda needs a window >= 1 s for SQS batches above 1
 DISPOSABLE_STAGES = frozenset({"dev", "local", "test"})  # data is destroyed with the stack only here
 POWERTOOLS_SERVICE = "synchub"
 METRICS_NAMESPACE = "SyncHub"
+# The SQS maximum, on flow queues and DLQs alike: a message retried for its whole budget, or moved
+# by SQS with its original timestamp, still leaves an operator days to fix the cause and redrive.
+QUEUE_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 def resource_name(stage: str, *parts: str) -> str:
@@ -54,9 +58,10 @@ class FlowQueue:
     needs: tuple[str, ...]  # the roles of the connections it talks to (their secrets are granted)
     batch_size: int
     max_concurrency: int
-    max_receive_count: int
+    max_receive_count: int  # a backstop derived from the retry budget unless configured
     timeout_seconds: int
     memory_mb: int
+    stuck_after_seconds: int = 900  # from the retry policy: the vendor has been failing for a while
 
     @property
     def visibility_timeout_seconds(self) -> int:
@@ -65,8 +70,9 @@ class FlowQueue:
 
     @property
     def age_alarm_seconds(self) -> int:
-        """Oldest-message age that means the flow is stuck, not merely busy."""
-        return max(900, 2 * self.visibility_timeout_seconds)
+        """Oldest-message age that means the flow is stuck or its vendor down, not merely busy or
+        throttled: the retry backoff has reached its cap, well before the budget parks anything."""
+        return max(self.stuck_after_seconds, 2 * self.visibility_timeout_seconds)
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,7 @@ def flow_queues(config: DeploymentConfig) -> list[FlowQueue]:
 
 def _flow_queue(config: DeploymentConfig, spec: FlowSpec) -> FlowQueue:
     override = config.flow(spec.name)
+    retry = retry_policy(config, spec.name)  # the functions park by the same policy at run time
     name = resource_name(config.stage, spec.name)
     return FlowQueue(
         flow=spec.name,
@@ -157,9 +164,10 @@ def _flow_queue(config: DeploymentConfig, spec: FlowSpec) -> FlowQueue:
         needs=spec.roles,
         batch_size=override.batch_size or spec.batch_size,
         max_concurrency=override.max_concurrency or spec.max_concurrency,
-        max_receive_count=override.max_receive_count or spec.max_receive_count,
+        max_receive_count=retry.max_receives,
         timeout_seconds=override.timeout_seconds or spec.timeout_seconds,
         memory_mb=override.memory_mb or spec.memory_mb,
+        stuck_after_seconds=retry.stuck_after_seconds,
     )
 
 

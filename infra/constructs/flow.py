@@ -14,7 +14,9 @@ from infra import topology
 from infra.constructs.function import FunctionFactory
 from infra.constructs.observability import Observability
 
-DLQ_RETENTION = Duration.days(14)  # the SQS maximum: time for an operator to fix and redrive
+# The SQS maximum on both: a message moved by SQS keeps its original timestamp, so the DLQ must keep
+# it at least as long as the queue could have.
+DLQ_RETENTION = Duration.seconds(topology.QUEUE_RETENTION_SECONDS)
 
 
 def encrypted_queue(
@@ -58,6 +60,7 @@ class Flow(Construct):
             self,
             "Queue",
             queue_name=flow.queue_name,
+            retention_period=DLQ_RETENTION,
             visibility_timeout=Duration.seconds(flow.visibility_timeout_seconds),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=flow.max_receive_count),
         )

@@ -80,7 +80,11 @@ class Observability(Construct):
             scope,
             "DlqDepthAlarm",
             name=f"{name}-dlq-depth",
-            description=f"Messages are parked in the {name} DLQ: fix the cause, then redrive",
+            description=(
+                f"Messages are parked in the {name} DLQ: fix the cause, then redrive. Reason "
+                "retries_exhausted (or none: SQS moved it) means a vendor failed past the retry budget; "
+                "redrive with --reason retries_exhausted once it answers"
+            ),
             metric=dlq.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
             threshold=0,
         )

@@ -58,10 +58,11 @@ def provision(config: DeploymentConfig, *, dynamodb: Any, sqs: Any, events: Any,
         payload_bucket=_bucket(s3, topology.payload_bucket_name(stage), config.ingest.payload_retention_days))
     patterns = topology.rule_patterns(config)
     for flow in topology.flow_queues(config):
-        dlq_url = _queue(sqs, flow.dlq_name)
+        dlq_url = _queue(sqs, flow.dlq_name, {"MessageRetentionPeriod": str(topology.QUEUE_RETENTION_SECONDS)})
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         queue_url = _queue(sqs, flow.queue_name, {
             "VisibilityTimeout": str(visibility_timeout or flow.visibility_timeout_seconds),
+            "MessageRetentionPeriod": str(topology.QUEUE_RETENTION_SECONDS),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": flow.max_receive_count}),
         })
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -1,10 +1,10 @@
 """The laptop's Lambda event source mappings and EventBridge Scheduler.
 
 A pump receives a flow queue's messages in batches, invokes the flow handler with an SQS event,
-deletes what succeeded and leaves the reported failures on the queue, where SQS's redrive policy
-moves them to the DLQ after maxReceiveCount receives, exactly as on AWS. The one local liberty:
-a failed message becomes visible again after a short backoff instead of the full visibility
-timeout, so retries happen in seconds on a laptop.
+deletes what succeeded and leaves the reported failures on the queue untouched, exactly as on AWS:
+a failure comes back after the retry delay the flow set on it (change_message_visibility), else
+after the queue's visibility timeout, and SQS's redrive policy moves it to the DLQ after
+maxReceiveCount receives. Local mode retries quickly only when its config scales the retry delays.
 """
 from __future__ import annotations
 
@@ -40,14 +40,13 @@ class LocalContext:
 
 class QueuePump:
     def __init__(self, *, sqs: Any, queue_url: str, queue_arn: str, handler: Handler, context: LocalContext,
-                 batch_size: int, retry_after_seconds: int = 2) -> None:
+                 batch_size: int) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
         self.queue_arn = queue_arn
         self.handler = handler
         self.context = context
         self.batch_size = min(batch_size, 10)  # ReceiveMessage's own cap; the mapping gathers up to 10 per poll
-        self.retry_after_seconds = retry_after_seconds
         self._stop = threading.Event()
         self.paused = threading.Event()
         self.holding = threading.Event()  # set while paused and not inside an invocation
@@ -93,21 +92,16 @@ class QueuePump:
         except Exception:
             logger.exception("function failed", extra={"function": self.context.function_name})
             failed = {message["MessageId"] for message in messages}
+        # Delete what succeeded. Like the event source mapping, never touch a failure's visibility:
+        # the flow has set its retry delay, and overriding it would retry (and park) too early.
         for message in messages:
+            if message["MessageId"] in failed:
+                continue
             try:
-                self._settle(message, failed=message["MessageId"] in failed)
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
             except self.sqs.exceptions.ReceiptHandleIsInvalid:
                 pass  # someone else received it meanwhile (an operator, a test): it stays on the queue
         return len(messages)
-
-    def _settle(self, message: dict[str, Any], *, failed: bool) -> None:
-        """Delete what succeeded; let a failure come back after a backoff growing with its receives."""
-        if failed:
-            receives = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-            self.sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                               VisibilityTimeout=self.retry_after_seconds * receives)
-        else:
-            self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
 RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")

@@ -25,7 +25,7 @@ PARTNER_SOURCE = "aws.partner/shopify.com/1234567/synchub"
 
 def make_test_config() -> DeploymentConfig:
     """dev.json with every optional branch switched on: partner source, alarm e-mail, one flow off,
-    one flow tuned."""
+    flows tuned."""
     raw = json.loads((CONFIG_DIR / "dev.json").read_text(encoding="utf-8"))
     raw["alarm_email"] = "ops@example.com"
     raw["ingest"] = {
@@ -36,6 +36,7 @@ def make_test_config() -> DeploymentConfig:
     raw["flows"] = {
         "customer_to_erp": {"enabled": False},
         "order_to_erp": {"max_receive_count": 8, "batch_size": 3, "max_concurrency": 4},
+        "order_to_crm": {"retry": {"budget_hours": 24}},
     }
     raw["archive_retention_days"] = 45
     raw["log_retention_days"] = 30

@@ -8,7 +8,6 @@ from aws_cdk import App, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Match, Template
 from cfn_queries import function_id, logical_id, of_type, queue_id
-from synchub.catalog import FLOWS
 from synchub.runtime.config import DeploymentConfig
 from synchub.runtime.settings import ENV
 
@@ -272,14 +271,27 @@ def test_each_flow_queue_has_its_dlq_and_visibility_at_least_six_function_timeou
         queue = resources[queue_id(resources, flow.queue_name)]["Properties"]
         redrive = queue["RedrivePolicy"]
         assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [queue_id(resources, flow.dlq_name), "Arn"]}
-        expected = test_config.flow(flow.flow).max_receive_count or next(
-            spec.max_receive_count for spec in FLOWS if spec.name == flow.flow
-        )
-        assert redrive["maxReceiveCount"] == expected
         timeout = resources[function_id(resources, flow.function_name)]["Properties"]["Timeout"]
         assert queue["VisibilityTimeout"] >= 6 * timeout
-    order = resources[queue_id(resources, "synchub-dev-order_to_erp")]["Properties"]
-    assert order["RedrivePolicy"]["maxReceiveCount"] == 8  # the config override wins over the catalogue
+
+
+def test_max_receive_count_is_a_backstop_from_the_retry_budget_unless_configured(resources: dict) -> None:
+    def max_receives(flow: str) -> int:
+        return resources[queue_id(resources, f"synchub-dev-{flow}")]["Properties"]["RedrivePolicy"][
+            "maxReceiveCount"
+        ]
+
+    # 12 h of backoff (10 s doubling to 15 min) is 55 receives; twice that leaves room for vendors
+    # asking for shorter waits, and a crash loop (no code runs to park) still parks in about 11 h.
+    assert max_receives("customer_to_crm") == 110
+    assert max_receives("order_to_crm") == 206  # its own 24 h budget
+    assert max_receives("order_to_erp") == 8  # an explicit maxReceiveCount wins
+
+
+def test_flow_queues_and_dlqs_keep_messages_14_days(resources: dict, test_config: DeploymentConfig) -> None:
+    for flow in topology.flow_queues(test_config):
+        for name in (flow.queue_name, flow.dlq_name):
+            assert resources[queue_id(resources, name)]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
 
 
 def test_every_queue_is_encrypted_and_refuses_plain_http(

@@ -152,6 +152,9 @@ def test_every_flow_queue_alarms_on_the_age_of_its_oldest_message(
         queue_id(resources, flow.queue_name): flow.age_alarm_seconds
         for flow in topology.flow_queues(test_config)
     }
+    # The backoff reaches its 15-minute cap after 21 min and waits it out once: the vendor has been
+    # failing for over half an hour, long before the 12 h budget parks anything.
+    assert thresholds[queue_id(resources, "synchub-dev-order_to_crm")] == 2170
 
 
 def test_alarms_notify_an_encrypted_topic_with_the_configured_email(resources: dict) -> None:

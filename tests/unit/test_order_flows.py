@@ -153,10 +153,3 @@ def test_an_order_being_written_by_another_event_is_retried_not_duplicated(erp, 
     assert to_erp("orders_paid", erp, mappings).action == "applied"
     assert len(erp.sales) == 1
 
-
-def test_retry_delay_honours_retry_after_else_backs_off_exponentially():
-    from synchub.runtime.retry import retry_delay
-
-    assert retry_delay(TransientError("429", retry_after=2.2), receives=1) == 3
-    assert [retry_delay(RuntimeError("boom"), receives=n) for n in (1, 2, 3)] == [10, 20, 40]
-    assert retry_delay(RuntimeError("boom"), receives=20) == 900

@@ -55,7 +55,7 @@ class FlowSpec:
     requires: tuple[Need, ...]  # deployed only where configured connections provide all of them
     batch_size: int = 10
     max_concurrency: int = 2
-    max_receive_count: int = 5
+    max_receive_count: int | None = None  # None: a backstop derived from the retry budget
     timeout_seconds: int = 60
     memory_mb: int = 512
 

@@ -82,6 +82,26 @@ class ConnectionConfig(_Strict):
         return vendor_spec(self.vendor)
 
 
+class RetrySettings(_Strict):
+    """How a transient failure is retried: backoff from `first_delay_seconds` doubling to
+    `max_delay_seconds`, for `budget_hours` since the first receive; then it is parked as
+    `retries_exhausted`. `time_scale` multiplies every delay and the budget, so local mode and tests
+    can live through hours in seconds (1 in a real deployment)."""
+
+    first_delay_seconds: int = Field(default=10, ge=1, le=43_200)
+    max_delay_seconds: int = Field(default=900, ge=1, le=43_200)  # 12 h: the longest SQS visibility timeout
+    # Long enough for vendor outages and maintenance windows (Shopify retries for 4 h), well inside
+    # the 14-day retention of the queue and DLQ.
+    budget_hours: float = Field(default=12.0, gt=0, le=7 * 24)
+    time_scale: float = Field(default=1.0, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RetrySettings:
+        if self.max_delay_seconds < self.first_delay_seconds:
+            raise ValueError("max_delay_seconds must be at least first_delay_seconds")
+        return self
+
+
 class FlowSettings(_Strict):
     enabled: bool = True
     batch_size: int | None = Field(default=None, ge=1, le=10000)
@@ -89,6 +109,7 @@ class FlowSettings(_Strict):
     max_receive_count: int | None = Field(default=None, ge=1, le=1000)
     timeout_seconds: int | None = Field(default=None, ge=3, le=900)
     memory_mb: int | None = Field(default=None, ge=128, le=10240)
+    retry: RetrySettings | None = None  # fields set here override the deployment's `retry`
 
 
 class ScheduleSettings(_Strict):
@@ -119,6 +140,7 @@ class DeploymentConfig(_Strict):
     schedules: dict[str, ScheduleSettings] = Field(default_factory=dict)
     ingest: IngestSettings = IngestSettings()
     inventory: InventorySettings = InventorySettings()
+    retry: RetrySettings = RetrySettings()
     archive_retention_days: int = Field(default=30, ge=0)
     log_retention_days: int = Field(default=30, ge=1)
     alarm_email: str | None = None

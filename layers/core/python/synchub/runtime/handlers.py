@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from synchub.runtime.observability import logger, metrics, tracer
 from synchub.runtime.queue_flow import Apply, run_queue_flow
+from synchub.runtime.retry import retry_policy
 
 if TYPE_CHECKING:
     from synchub.runtime.wiring import Wiring
@@ -28,6 +29,6 @@ def queue_flow_handler(flow: str, bind: Callable[[Any], Apply]) -> Callable[...,
             wiring = Wiring.default()
         return run_queue_flow(event, context, flow=flow, apply=bind(wiring), dead_letters=wiring.dead_letters,
                               idempotency_store=wiring.idempotency, backoff=wiring.backoff,
-                              payloads=wiring.payload_store)
+                              payloads=wiring.payload_store, retry=retry_policy(wiring.config, flow))
 
     return lambda_handler

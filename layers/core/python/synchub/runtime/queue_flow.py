@@ -4,7 +4,9 @@
 - PermanentError or an unusable record: parked in the flow's DLQ with its reason; the record succeeds
   so it is not retried in a loop; the PermanentFailure metric fires.
 - anything else (TransientError, throttling, outage, a crash): the record is reported as a batch
-  item failure and comes back after its retry delay, until maxReceiveCount moves it to the DLQ.
+  item failure and comes back after its retry delay. Once its retry budget (time since its first
+  receive) is spent, or on the last receive before SQS's maxReceiveCount, it is parked with reason
+  `retries_exhausted` and the last error instead, so an outage of hours parks nothing.
 
 The partial-batch response is built here rather than by Powertools' BatchProcessor: for a standard
 queue it is one loop and one list, and the batch utility (with asyncio and the parser models it
@@ -12,6 +14,7 @@ pulls in) cost about 90 ms of every function's cold start.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -24,8 +27,9 @@ from synchub.models import EventEnvelope
 from synchub.models.outcome import Outcome
 from synchub.ports import DeadLetters, PayloadStore
 from synchub.runtime.bus import envelope_from_bus_event
+from synchub.runtime.config import RetrySettings
 from synchub.runtime.observability import logger, metrics
-from synchub.runtime.retry import retry_delay
+from synchub.runtime.retry import RetryPolicy, waited_seconds
 from synchub.state.idempotency import idempotency_config
 
 Apply = Callable[[EventEnvelope], Outcome]
@@ -54,8 +58,9 @@ class QueueBackoff:
 
 
 def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: Apply, dead_letters: DeadLetters,
-                   idempotency_store: Any, backoff: QueueBackoff | None = None,
-                   payloads: PayloadStore | None = None) -> dict[str, Any]:
+                   idempotency_store: Any, backoff: QueueBackoff | None = None, retry: RetryPolicy | None = None,
+                   clock: Callable[[], float] = time.time, payloads: PayloadStore | None = None) -> dict[str, Any]:
+    policy = retry or RetryPolicy.of(RetrySettings())
     config = idempotency_config()
     config.register_lambda_context(context)
 
@@ -86,9 +91,18 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
             _park(dead_letters, flow, body, "invalid_payload",
                   {"event_id": envelope.event_id, "errors": error.error_count()})
             return
-        except Exception as error:  # transient: the record goes back to the queue and is retried
+        except Exception as error:  # transient: retried after a delay, or parked once the budget is spent
+            attributes = record.get("attributes", {})
+            receives = int(attributes.get("ApproximateReceiveCount") or 1)
+            waited = waited_seconds(attributes, clock())
+            if policy.exhausted(waited_seconds=waited, receives=receives):
+                _park(dead_letters, flow, body, "retries_exhausted", {
+                    "event_id": envelope.event_id, "error": type(error).__name__,
+                    "error_reason": getattr(error, "reason", None), "message": str(error)[:500],
+                    "receives": receives, "waited_seconds": round(waited)}, metric="RetriesExhausted")
+                return
             metrics.add_metric(name="TransientFailure", unit=MetricUnit.Count, value=1)
-            delay = retry_delay(error, int(record.get("attributes", {}).get("ApproximateReceiveCount") or 1))
+            delay = policy.delay(error, receives)
             logger.warning("event will be retried", extra={"flow": flow, "event_id": envelope.event_id,
                                                            "error": type(error).__name__, "retry_in": delay,
                                                            "reason": getattr(error, "reason", None)})
@@ -112,7 +126,8 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
     return {"batchItemFailures": failures}
 
 
-def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: dict[str, Any]) -> None:
+def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: dict[str, Any], *,
+          metric: str = "PermanentFailure") -> None:
     dead_letters.park(body, reason, detail)
-    metrics.add_metric(name="PermanentFailure", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     logger.warning("event parked", extra={"flow": flow, "reason": reason, "event_id": detail.get("event_id")})
