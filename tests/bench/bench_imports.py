@@ -47,9 +47,11 @@ else:
     spec.loader.exec_module(module)
 handler_s, handler_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
 start = time.perf_counter()
-for dotted in extras:  # what the registry imports at the first event (connectors, payload mappers)
+for dotted in extras:  # what the vendor specs import at the first event (connectors, payload mappers)
     module_name, _, attribute = dotted.partition(":")
-    getattr(importlib.import_module(module_name), attribute)
+    module = importlib.import_module(module_name)
+    if attribute:
+        getattr(module, attribute)
 first_use_s = time.perf_counter() - start
 print(json.dumps({"import_s": handler_s, "import_cpu_s": handler_cpu_s, "first_use_s": first_use_s,
                   "modules": len(sys.modules) - before}))
@@ -91,23 +93,31 @@ def hidden_top_levels() -> list[str]:
                   if not any(canonicalize_name(dist) in allowed for dist in dists))
 
 
-def first_use_imports(function: str) -> list[str]:
-    """The registry entries a function resolves at its first event (see synchub.connectors.registry)."""
-    from synchub.catalog import CUSTOMER_TOPICS, FLOWS, ORDER_TOPICS, SCHEDULES
-    from synchub.connectors import registry
+# The module a capability's factory imports in each vendor package (checked by the import itself).
+ADAPTER_MODULE = {"stock_sink": "inventory", "store_payloads": "mapping", "contacts": "crm", "deals": "crm",
+                  "customer_accounts": "erp", "sales_orders": "erp", "product_lookup": "erp", "stock_source": "erp"}
 
+
+def first_use_imports(function: str) -> list[str]:
+    """The modules a function imports at its first event: the specs of the configured vendors (the local
+    config's) whose capabilities it requires, and the adapter modules their factories import."""
+    from synchub.catalog import FLOWS, SCHEDULES
+    from synchub.connectors.registry import VENDORS, vendor_spec
+
+    specs = {vendor: VENDORS[vendor].split(":")[0] for vendor in VENDORS}
     if function == "ingest":
-        return list(registry.WEBHOOKS.values())
+        return [specs[vendor].rsplit(".", 1)[0] + ".webhooks" for vendor in VENDORS if vendor_spec(vendor).webhooks]
     spec = next((item for item in (*FLOWS, *SCHEDULES) if item.name == function), None)
     if spec is None:
         return []
     entries: list[str] = []
-    tables = {"erp": registry.ERPS, "crm": registry.CRMS, "stores": registry.STOREFRONTS}
-    for need in spec.needs:
-        entries += tables[need].values()
-    if set(getattr(spec, "topics", ())) & {*ORDER_TOPICS, *CUSTOMER_TOPICS}:
-        entries += registry.PAYLOADS.values()
-    return entries
+    for need in spec.requires:
+        for vendor in VENDORS:
+            vendor_specification = vendor_spec(vendor)
+            if need.role in vendor_specification.roles and vendor_specification.provides_capability(need.capability):
+                package = specs[vendor].rsplit(".", 1)[0]
+                entries += [specs[vendor], f"{package}.{ADAPTER_MODULE.get(need.capability.name, 'spec')}"]
+    return list(dict.fromkeys(entries))
 
 
 def lambda_environment(task_root: str) -> dict[str, str]:
