@@ -33,6 +33,7 @@ def scaled_local(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
     data_dir = tmp_path_factory.mktemp("synchub-scaled")
     config = json.loads(DEFAULT_CONFIG.read_text())
     config["retry"] = {"time_scale": TIME_SCALE, "budget_hours": BUDGET_HOURS}
+    config["stage"] = "outage"  # its own queues: moto's backend is shared by every local mode in this process
     (data_dir / "config.json").write_text(json.dumps(config))
     mode = LocalMode(data_dir=data_dir, base_port=0, start_ticks=False, reuse={"tryton": tryton_server},
                      config_path=data_dir / "config.json")
@@ -101,7 +102,8 @@ def test_an_outage_past_the_budget_parks_as_retries_exhausted_and_a_redrive_brin
     assert (message["order_id"], message["reason"], message["flow"]) == (
         str(payload["id"]), "retries_exhausted", "order_to_crm")
     detail = json.loads(message["detail"])
-    assert (detail["error"], detail["error_reason"]) == ("TransientError", "vendor_unavailable")
+    assert detail["error"] == "TransientError"
+    assert detail["error_reason"] in ("vendor_unavailable", "crm_contact")  # the CRM down, at the contact or deal
     assert deals(scaled_local, f"main:{payload['id']}") == []
 
     monkeypatch.setenv("SYNCHUB_LOCAL_INFO", str(scaled_local.data_dir / "local.json"))

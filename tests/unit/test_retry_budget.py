@@ -137,7 +137,7 @@ def test_the_receive_backstop_grows_with_the_budget_within_the_sqs_limit():
 
 
 def test_a_flow_overrides_only_the_retry_fields_it_sets():
-    config = DeploymentConfig(stage="test", stores=(), retry=RetrySettings(budget_hours=6, time_scale=0.5),
+    config = DeploymentConfig(stage="test", connections=(), retry=RetrySettings(budget_hours=6, time_scale=0.5),
                               flows={"order_to_crm": FlowSettings(retry=RetrySettings(budget_hours=24)),
                                      "order_to_erp": FlowSettings(max_receive_count=8)})
 

@@ -90,7 +90,7 @@ class RetrySettings(_Strict):
 
     first_delay_seconds: int = Field(default=10, ge=1, le=43_200)
     max_delay_seconds: int = Field(default=900, ge=1, le=43_200)  # 12 h: the longest SQS visibility timeout
-    # Long enough for vendor outages and maintenance windows (Shopify retries for 4 h), well inside
+    # Long enough for vendor outages and maintenance windows (stores retry webhooks for hours), well inside
     # the 14-day retention of the queue and DLQ.
     budget_hours: float = Field(default=12.0, gt=0, le=7 * 24)
     time_scale: float = Field(default=1.0, gt=0, le=1)
