@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 TIME_SCALE = 0.002  # 1 simulated hour = 7.2 real seconds
 BUDGET_HOURS = 3  # shorter than the 12 h default only so the over-budget case also runs in seconds
+STAGE = "outage"
 
 
 def real_seconds(hours: float) -> float:
@@ -31,9 +32,11 @@ def real_seconds(hours: float) -> float:
 @pytest.fixture(scope="module")
 def scaled_local(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
     data_dir = tmp_path_factory.mktemp("synchub-scaled")
-    config = json.loads(DEFAULT_CONFIG.read_text())
-    config["retry"] = {"time_scale": TIME_SCALE, "budget_hours": BUDGET_HOURS}
-    config["stage"] = "outage"  # its own queues: moto's backend is shared by every local mode in this process
+    # Its own stage and secret names: moto's servers in one process share their state, and the
+    # session's local mode (stage "local") may be running beside this one.
+    text = DEFAULT_CONFIG.read_text().replace("synchub/local/", f"synchub/{STAGE}/")
+    config = {**json.loads(text), "stage": STAGE,
+              "retry": {"time_scale": TIME_SCALE, "budget_hours": BUDGET_HOURS}}
     (data_dir / "config.json").write_text(json.dumps(config))
     mode = LocalMode(data_dir=data_dir, base_port=0, start_ticks=False, reuse={"tryton": tryton_server},
                      config_path=data_dir / "config.json")
