@@ -22,6 +22,7 @@ pytestmark = pytest.mark.e2e
 
 TIME_SCALE = 0.002  # 1 simulated hour = 7.2 real seconds
 BUDGET_HOURS = 3  # shorter than the 12 h default only so the over-budget case also runs in seconds
+STAGE = "outage"
 
 
 def real_seconds(hours: float) -> float:
@@ -31,8 +32,11 @@ def real_seconds(hours: float) -> float:
 @pytest.fixture(scope="module")
 def scaled_local(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
     data_dir = tmp_path_factory.mktemp("synchub-scaled")
-    config = json.loads(DEFAULT_CONFIG.read_text())
-    config["retry"] = {"time_scale": TIME_SCALE, "budget_hours": BUDGET_HOURS}
+    # Its own stage and secret names: moto's servers in one process share their state, and the
+    # session's local mode (stage "local") may be running beside this one.
+    text = DEFAULT_CONFIG.read_text().replace("synchub/local/", f"synchub/{STAGE}/")
+    config = {**json.loads(text), "stage": STAGE,
+              "retry": {"time_scale": TIME_SCALE, "budget_hours": BUDGET_HOURS}}
     (data_dir / "config.json").write_text(json.dumps(config))
     mode = LocalMode(data_dir=data_dir, base_port=0, start_ticks=False, tryton=tryton_server,
                      config_path=data_dir / "config.json")
@@ -82,7 +86,7 @@ def test_a_two_hour_crm_outage_delays_every_deal_and_parks_only_the_permanent_fa
 
 
 def test_an_outage_past_the_budget_parks_as_retries_exhausted_and_a_redrive_brings_the_deal(
-        scaled_local, new_order_id, monkeypatch):
+        scaled_local, new_order_id):
     store = Store(scaled_local, "main")
     payload, headers = sample("shopify/orders_create", id=new_order_id())
 
@@ -104,8 +108,8 @@ def test_an_outage_past_the_budget_parks_as_retries_exhausted_and_a_redrive_brin
     assert (detail["error"], detail["error_reason"]) == ("TransientError", "vendor_unavailable")
     assert deals(scaled_local, f"main:{payload['id']}") == []
 
-    monkeypatch.setenv("SYNCHUB_LOCAL_INFO", str(scaled_local.data_dir / "local.json"))
-    result = CliRunner().invoke(main, ["redrive", "order_to_crm", "--reason", "retries_exhausted"])
+    # A stage other than "local" goes through boto3's own endpoint, which this local mode points at its moto.
+    result = CliRunner().invoke(main, ["redrive", "order_to_crm", "--stage", STAGE, "--reason", "retries_exhausted"])
     assert result.exit_code == 0, result.output
 
     [deal] = eventually(lambda: deals(scaled_local, f"main:{payload['id']}"), timeout=60)
