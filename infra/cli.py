@@ -84,7 +84,7 @@ def report(run_id: str | None, stage: str, drift: bool) -> None:
 
     from infra.topology import STATE_TABLE, table_name
 
-    endpoint = _local_info()["aws_endpoint_url"] if stage == "local" else None
+    endpoint, stage = _aws_of(stage)
     table = boto3.resource("dynamodb", endpoint_url=endpoint, region_name="us-east-1" if endpoint else None)
     reports = DynamoReconcileReports(table.Table(table_name(stage, STATE_TABLE.role)))
     run_id = run_id or reports.latest_run()
@@ -111,7 +111,7 @@ def redrive_command(flow: str, stage: str, reason: str | None) -> None:
     from infra.redrive import redrive
     from infra.topology import resource_name
 
-    endpoint = _local_info()["aws_endpoint_url"] if stage == "local" else None
+    endpoint, stage = _aws_of(stage)
     sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1" if endpoint else None)
     name = resource_name(stage, flow)
     try:
@@ -121,6 +121,15 @@ def redrive_command(flow: str, stage: str, reason: str | None) -> None:
         raise click.ClickException(f"no flow {flow!r} in stage {stage}") from None
     moved = redrive(sqs, dlq_url=dlq_url, queue_url=queue_url, reason=reason)
     click.echo(f"moved {moved} message(s) from {name}-dlq back to {name}")
+
+
+def _aws_of(stage: str) -> tuple[str | None, str]:
+    """The AWS endpoint and the stage its resources are named by: local mode's moto and the stage its config
+    declares (`local` for the embedded default), or AWS itself and the stage given."""
+    if stage != "local":
+        return None, stage
+    info = _local_info()
+    return info["aws_endpoint_url"], str(info.get("stage", "local"))
 
 
 def _local_info() -> dict:
