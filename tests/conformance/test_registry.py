@@ -5,7 +5,8 @@ from synchub.connectors.registry import VENDORS, vendor_spec
 
 from tests.conformance.providers import FAKES, HARNESSES
 
-TESTED_WITHOUT_FAKE = {"store_payloads"}  # pure mappers: tested on real payloads, see test_store_capabilities
+TESTED_WITHOUT_FAKE = {"store_payloads", "stock_payloads"}  # mappers, tested on real payloads (test_store_capabilities,
+# tests/unit/test_store_stock_watch)
 
 
 def test_every_claimed_capability_is_tested() -> None:

@@ -90,6 +90,7 @@ def test_each_function_reads_exactly_the_secrets_its_catalogue_entry_needs(
         # stock pushes talk to the stores only: the ERP's credentials are not theirs to read
         "synchub-dev-inventory_push": stores,
         "synchub-dev-reconcile_inventory_chunk": stores,
+        "synchub-dev-store_stock_watch": set(),  # decodes store payloads and reads our mappings: no vendor call
         "synchub-dev-poll_erp_stock": {erp},
         "synchub-dev-reconcile_inventory": stores | {erp},
     }

@@ -50,6 +50,7 @@ def test_flows_and_schedules_without_their_connection_are_not_deployed(test_conf
     assert {flow.flow for flow in topology.flow_queues(no_crm)} == {
         "order_to_erp",
         "inventory_push",
+        "store_stock_watch",
         "reconcile_inventory_chunk",
     }
     no_erp = test_config.model_copy(update={"connections": tuple(c for c in test_config.connections if c.role != "erp")})

@@ -9,6 +9,8 @@
 Every write method is safe to repeat: an upsert by an external id, or a search by our reference
 before a create. That is what turns at-least-once delivery into exactly-once effect.
 """
+from typing import TYPE_CHECKING, Any
+
 from synchub.ports.capabilities import (
     CAPABILITIES,
     CHANGE_FEED,
@@ -18,6 +20,7 @@ from synchub.ports.capabilities import (
     PRODUCT_LOOKUP,
     RECORD_FETCHER,
     SALES_ORDERS,
+    STOCK_PAYLOADS,
     STOCK_SINK,
     STOCK_SOURCE,
     STORE_PAYLOADS,
@@ -37,18 +40,8 @@ from synchub.ports.capabilities import (
     StockSink,
     StockSource,
     StorePayloads,
+    StoreStockPayloads,
     StoreTarget,
-)
-from synchub.ports.kit import (
-    ROLE_SETTINGS,
-    ROLES,
-    ConnectionContext,
-    ConnectionSettings,
-    CrmSettings,
-    ErpSettings,
-    Role,
-    StoreSettings,
-    VendorSpec,
 )
 from synchub.ports.state import (
     DeadLetters,
@@ -61,6 +54,32 @@ from synchub.ports.state import (
 )
 from synchub.ports.webhooks import PartnerEventDecoder, WebhookDecision, WebhookDecoder
 
+if TYPE_CHECKING:
+    from synchub.ports.kit import (
+        ROLE_SETTINGS,
+        ROLES,
+        ConnectionContext,
+        ConnectionSettings,
+        CrmSettings,
+        ErpSettings,
+        Role,
+        StoreSettings,
+        VendorSpec,
+    )
+
+# The kit (vendor specs and settings models) is imported on first use: flows and handlers do not need it,
+# and its pydantic models would cost every cold start a few milliseconds.
+_KIT = frozenset({"ConnectionContext", "ConnectionSettings", "CrmSettings", "ErpSettings", "ROLES", "ROLE_SETTINGS",
+                  "Role", "StoreSettings", "VendorSpec"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _KIT:
+        from synchub.ports import kit
+
+        return getattr(kit, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 __all__ = [
     "CAPABILITIES",
     "CHANGE_FEED",
@@ -72,6 +91,7 @@ __all__ = [
     "ROLES",
     "ROLE_SETTINGS",
     "SALES_ORDERS",
+    "STOCK_PAYLOADS",
     "STOCK_SINK",
     "STOCK_SOURCE",
     "STORE_PAYLOADS",
@@ -105,6 +125,7 @@ __all__ = [
     "StockSource",
     "StorePayloads",
     "StoreSettings",
+    "StoreStockPayloads",
     "StoreTarget",
     "VendorSpec",
     "WebhookDecision",

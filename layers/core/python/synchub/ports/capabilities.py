@@ -146,6 +146,14 @@ class StorePayloads(Protocol):
     def customer(self, payload: dict) -> Customer: ...
 
 
+class StoreStockPayloads(Protocol):
+    """Turns a store's own stock change (a webhook it sends after any stock write) into stock levels."""
+
+    def stock_levels(self, store_id: str, entity: str, payload: dict) -> list[StoreStock]:
+        """The levels the payload reports, by SKU and store location; [] when it reports none we sync."""
+        ...
+
+
 # CRM-side capabilities -------------------------------------------------------------------------
 class Contacts(Protocol):
     def upsert_contacts(self, customers: Sequence[Customer]) -> list[UpsertOutcome]:
@@ -206,11 +214,13 @@ PRODUCT_LOOKUP: Capability[ProductLookup] = Capability("product_lookup", Product
 STOCK_SOURCE: Capability[StockSource] = Capability("stock_source", StockSource)
 STOCK_SINK: Capability[StockSink] = Capability("stock_sink", StockSink)
 STORE_PAYLOADS: Capability[StorePayloads] = Capability("store_payloads", StorePayloads, credentials=False)
+STOCK_PAYLOADS: Capability[StoreStockPayloads] = Capability("stock_payloads", StoreStockPayloads, credentials=False)
 CONTACTS: Capability[Contacts] = Capability("contacts", Contacts)
 DEALS: Capability[Deals] = Capability("deals", Deals)
 CHANGE_FEED: Capability[ChangeFeed] = Capability("change_feed", ChangeFeed)
 RECORD_FETCHER: Capability[RecordFetcher] = Capability("record_fetcher", RecordFetcher)
 
 CAPABILITIES: dict[str, Capability[Any]] = {token.name: token for token in (
-    CUSTOMER_ACCOUNTS, SALES_ORDERS, PRODUCT_LOOKUP, STOCK_SOURCE, STOCK_SINK, STORE_PAYLOADS, CONTACTS, DEALS,
+    CUSTOMER_ACCOUNTS, SALES_ORDERS, PRODUCT_LOOKUP, STOCK_SOURCE, STOCK_SINK, STORE_PAYLOADS, STOCK_PAYLOADS,
+    CONTACTS, DEALS,
     CHANGE_FEED, RECORD_FETCHER)}

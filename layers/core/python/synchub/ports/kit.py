@@ -27,7 +27,7 @@ ROLES: tuple[Role, ...] = ("store", "crm", "erp")
 class ConnectionSettings(BaseModel):
     """Settings every connection may carry; a vendor's own model extends its role's model."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     api_url: str | None = None  # override of the API base (sandboxes, proxies); the vendor's default when unset
 

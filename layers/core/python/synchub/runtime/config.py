@@ -28,7 +28,7 @@ SLUG = r"^[a-z0-9][a-z0-9-]{0,30}$"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class ConnectionConfig(_Strict):
@@ -138,9 +138,9 @@ class DeploymentConfig(_Strict):
     connections: tuple[ConnectionConfig, ...]
     flows: dict[str, FlowSettings] = Field(default_factory=dict)
     schedules: dict[str, ScheduleSettings] = Field(default_factory=dict)
-    ingest: IngestSettings = IngestSettings()
-    inventory: InventorySettings = InventorySettings()
-    retry: RetrySettings = RetrySettings()
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    inventory: InventorySettings = Field(default_factory=InventorySettings)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
     archive_retention_days: int = Field(default=30, ge=0)
     log_retention_days: int = Field(default=30, ge=1)
     alarm_email: str | None = None

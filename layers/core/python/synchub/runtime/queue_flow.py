@@ -27,7 +27,6 @@ from synchub.models import EventEnvelope
 from synchub.models.outcome import Outcome
 from synchub.ports import DeadLetters, PayloadStore
 from synchub.runtime.bus import envelope_from_bus_event
-from synchub.runtime.config import RetrySettings
 from synchub.runtime.observability import logger, metrics
 from synchub.runtime.retry import RetryPolicy, waited_seconds
 from synchub.state.idempotency import idempotency_config
@@ -60,7 +59,11 @@ class QueueBackoff:
 def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: Apply, dead_letters: DeadLetters,
                    idempotency_store: Any, backoff: QueueBackoff | None = None, retry: RetryPolicy | None = None,
                    clock: Callable[[], float] = time.time, payloads: PayloadStore | None = None) -> dict[str, Any]:
-    policy = retry or RetryPolicy.of(RetrySettings())
+    if retry is None:
+        from synchub.runtime.config import RetrySettings
+
+        retry = RetryPolicy.of(RetrySettings())
+    policy = retry
     config = idempotency_config()
     config.register_lambda_context(context)
 

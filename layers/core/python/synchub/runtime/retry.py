@@ -9,9 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from synchub.errors import TransientError
-from synchub.runtime.config import DeploymentConfig, RetrySettings
+
+if TYPE_CHECKING:  # the config is read at the first invocation; importing it here would cost every cold start
+    from synchub.runtime.config import DeploymentConfig, RetrySettings
 
 MAX_RECEIVE_COUNT = 1000  # SQS's own limit on a redrive policy's maxReceiveCount
 MAX_VISIBILITY_SECONDS = 43_200  # SQS's longest visibility timeout
@@ -82,7 +85,7 @@ def retry_settings(config: DeploymentConfig, flow: str) -> RetrySettings:
     override = config.flow(flow).retry
     if override is None:
         return config.retry
-    return RetrySettings.model_validate({**config.retry.model_dump(), **override.model_dump(exclude_unset=True)})
+    return type(config.retry).model_validate({**config.retry.model_dump(), **override.model_dump(exclude_unset=True)})
 
 
 def retry_policy(config: DeploymentConfig, flow: str) -> RetryPolicy:

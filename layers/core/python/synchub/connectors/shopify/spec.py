@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from synchub.connectors.shopify.settings import ShopifySettings
-from synchub.ports import STOCK_SINK, STORE_PAYLOADS, ConnectionContext, VendorSpec
+from synchub.ports import STOCK_PAYLOADS, STOCK_SINK, STORE_PAYLOADS, ConnectionContext, VendorSpec
 
 if TYPE_CHECKING:
     from synchub.connectors.shopify.inventory import ShopifyStorefront
     from synchub.connectors.shopify.mapping import ShopifyPayloads
+    from synchub.connectors.shopify.stock_events import ShopifyStockPayloads
     from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 
 
@@ -26,6 +27,12 @@ def _payloads(context: ConnectionContext) -> ShopifyPayloads:
     return ShopifyPayloads()
 
 
+def _stock_payloads(context: ConnectionContext) -> ShopifyStockPayloads:
+    from synchub.connectors.shopify.stock_events import ShopifyStockPayloads
+
+    return ShopifyStockPayloads(context.mappings)
+
+
 def _webhooks() -> ShopifyWebhooks:
     from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 
@@ -38,7 +45,8 @@ SPEC = VendorSpec(
     settings=ShopifySettings,
     secret_fields=("webhook_secret", "access_token"),
     placeholder_secret_field="webhook_secret",
-    provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads)),
+    provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
+              STOCK_PAYLOADS.provided_by(_stock_payloads)),
     webhooks=_webhooks,
     partner_detail_types=("shopifyWebhook",),
     local_sandbox="infra.local.vendors.shopify:start",

@@ -7,6 +7,7 @@ from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.ports import (
     CHANGE_FEED,
     RECORD_FETCHER,
+    STOCK_PAYLOADS,
     STOCK_SINK,
     STORE_PAYLOADS,
     ConnectionContext,
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from synchub.connectors.woocommerce.feed import WooCommerceFeed
     from synchub.connectors.woocommerce.inventory import WooCommerceStorefront
     from synchub.connectors.woocommerce.mapping import WooCommercePayloads
+    from synchub.connectors.woocommerce.stock_events import WooCommerceStockPayloads
     from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
 
 
@@ -31,6 +33,13 @@ def _payloads(context: ConnectionContext) -> WooCommercePayloads:
     from synchub.connectors.woocommerce.mapping import WooCommercePayloads
 
     return WooCommercePayloads()
+
+
+def _stock_payloads(context: ConnectionContext) -> WooCommerceStockPayloads:
+    from synchub.connectors.woocommerce.stock_events import WooCommerceStockPayloads
+
+    locations = set(context.settings.locations.values())
+    return WooCommerceStockPayloads(*locations) if locations else WooCommerceStockPayloads()
 
 
 def _feed(context: ConnectionContext) -> WooCommerceFeed:
@@ -52,6 +61,7 @@ SPEC = VendorSpec(
     secret_fields=("webhook_secret", "consumer_key", "consumer_secret"),
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
+              STOCK_PAYLOADS.provided_by(_stock_payloads),
               CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed)),
     webhooks=_webhooks,
     local_sandbox="infra.local.vendors.woocommerce:start",
