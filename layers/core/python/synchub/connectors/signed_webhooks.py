@@ -49,7 +49,8 @@ def json_object(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, "not_an_object"
     if _may_nest_deeper_than(raw_body, MAX_DEPTH) and _deeper_than(payload, MAX_DEPTH):
         return None, "too_deeply_nested"
-    if _SURROGATE_ESCAPE.search(raw_body) and not _encodable(payload):
+    if (b"\\ud" in raw_body or b"\\uD" in raw_body) and _SURROGATE_ESCAPE.search(raw_body) \
+            and not _encodable(payload):
         return None, "invalid_text"
     return payload, None
 
