@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from synchub.errors import TransientError, VendorRejected
+from synchub.errors import MissingSku, TransientError, UnknownSku, VendorRejected
 from synchub.models import (
     Customer,
     Deal,
@@ -95,6 +95,18 @@ class FakeSale:
     state: str
     lines: list[tuple[str, int, Decimal]]
     total: Decimal
+    erp_products: list[str | None] = field(default_factory=list)  # per line; None for a fee
+
+
+def _erp_products(order: Order, products: dict[str, str]) -> list[str | None]:
+    """The ERP product of each line (None for a fee); a line it cannot place fails typed, as Tryton's does."""
+    unknown = [line.sku for line in order.lines if line.sku and line.sku not in products]
+    if unknown:
+        raise UnknownSku(unknown)
+    unplaced = [line for line in order.lines_without_sku if line.product_key not in products]
+    if unplaced:
+        raise MissingSku([line.source_line_id for line in unplaced], [line.store_item_ref or "" for line in unplaced])
+    return [products[line.product_key] if line.product_key else None for line in order.lines]
 
 
 class FakeErp:
@@ -130,7 +142,8 @@ class FakeErp:
         self.calls.append("create_sales_order")
         sale = FakeSale(id=str(len(self.sales) + 1), reference=order.store_reference, customer_id=customer_id,
                         state="processing", total=order.total.amount,
-                        lines=[(line.sku or "", line.quantity, line.unit_price.amount) for line in order.lines])
+                        lines=[(line.sku or "", line.quantity, line.unit_price.amount) for line in order.lines],
+                        erp_products=_erp_products(order, products))
         self.sales[sale.id] = sale
         if self.fail_after_create:
             self.fail_after_create = False
@@ -142,6 +155,7 @@ class FakeErp:
         stored = self.sales[sale.id]
         stored.total = order.total.amount
         stored.lines = [(line.sku or "", line.quantity, line.unit_price.amount) for line in order.lines]
+        stored.erp_products = _erp_products(order, products)
         return self._ref(stored)
 
     def cancel_sales_order(self, sale: SalesOrderRef) -> SalesOrderRef:

@@ -119,7 +119,7 @@ NEEDS_LOCAL_SERVER = {"tryton"}  # real servers, started once per session: these
 def _fake_erp() -> FakeErp:
     from synchub.models import StockLevel
 
-    return FakeErp(products={"MUG-CER-01": "p-1", "TEE-BLK-L": "p-2"},
+    return FakeErp(products={"MUG-CER-01": "p-1", "TEE-BLK-L": "p-2", "TEE-BLK-M": "p-3", "HOOD-GRY-M": "p-4"},
                    stock=[StockLevel(sku="MUG-CER-01", warehouse="WH", on_hand=5, reserved=1)])
 
 

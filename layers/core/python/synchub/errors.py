@@ -45,6 +45,16 @@ class UnknownSku(PermanentError):
         self.skus = skus
 
 
+class MissingSku(PermanentError):
+    """Catalogue lines sent with a blank SKU that no configured lookup could tie to an ERP product."""
+
+    reason = "missing_sku"
+
+    def __init__(self, lines: list[str], items: list[str]) -> None:
+        super().__init__(f"order lines without SKU: {', '.join(lines)}", lines=lines, store_items=items)
+        self.lines = lines
+
+
 class MissingMapping(PermanentError):
     reason = "missing_mapping"
 

@@ -2,16 +2,18 @@
 
 Both keep the guarantees: newest version wins (stale is skipped), a repeat never creates a second
 record (the ERP is searched by our reference before any create, the CRM deal is upserted by it),
-and an unknown SKU is a permanent failure with its SKUs, parked rather than retried.
+and an unknown SKU or an unresolved blank-SKU product is a permanent failure, parked rather than retried.
+Test orders are skipped unless the store's settings ask for them.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping as MappingType
 
-from synchub.errors import TransientError, UnknownSku
+from synchub.errors import TransientError
 from synchub.flows.customers import ensure_erp_customer
 from synchub.flows.guard import guarded_write
 from synchub.flows.leases import exclusive
+from synchub.flows.order_lines import resolve_line_products
 from synchub.models import Customer, Deal, EventEnvelope, FinancialStatus, FulfillmentStatus, Order
 from synchub.models.outcome import Outcome
 from synchub.ports import (
@@ -25,6 +27,7 @@ from synchub.ports import (
 )
 
 ENTITY = "order"
+TEST_ORDER = "filtered:test_order"
 
 
 def order_customer(order: Order) -> tuple[str, Customer]:
@@ -41,19 +44,22 @@ def order_customer(order: Order) -> tuple[str, Customer]:
 
 
 def sync_order_to_erp(envelope: EventEnvelope, *, payloads: StorePayloads, sales_orders: SalesOrders,
-                      products: ProductLookup, customers: CustomerAccounts, mappings: MappingStore) -> Outcome:
+                      products: ProductLookup, customers: CustomerAccounts, mappings: MappingStore,
+                      sync_test_orders: bool = False, missing_sku_lookup: str = "none") -> Outcome:
     order = payloads.order(envelope.store, envelope.payload)
+    if order.test and not sync_test_orders:
+        return Outcome.skipped(TEST_ORDER)
     key = order.store_reference
     if not mappings.claim_version(ENTITY, key, order.updated_at, scope="erp"):
         return Outcome.skipped("stale")
 
     with exclusive(mappings, "order:erp", key, owner=envelope.event_id):
         return _apply_order_to_erp(order, sales_orders=sales_orders, products=products, customers=customers,
-                                   mappings=mappings)
+                                   mappings=mappings, missing_sku_lookup=missing_sku_lookup)
 
 
 def _apply_order_to_erp(order: Order, *, sales_orders: SalesOrders, products: ProductLookup,
-                        customers: CustomerAccounts, mappings: MappingStore) -> Outcome:
+                        customers: CustomerAccounts, mappings: MappingStore, missing_sku_lookup: str) -> Outcome:
     key = order.store_reference
     # Crash safety: the ERP itself is the truth about whether the sale exists, not our mapping.
     existing = sales_orders.find_sales_order(key)
@@ -64,10 +70,8 @@ def _apply_order_to_erp(order: Order, *, sales_orders: SalesOrders, products: Pr
         mappings.link(ENTITY, key, "erp", sale.id)
         return Outcome.applied(erp=sale.id)
 
-    product_ids = products.resolve_products(order.skus)
-    missing = sorted({sku for sku in order.skus if sku not in product_ids})
-    if missing:
-        raise UnknownSku(missing)
+    product_ids = resolve_line_products(order, products=products, mappings=mappings,
+                                        missing_sku_lookup=missing_sku_lookup)
 
     if existing is None:
         customer_key, customer = order_customer(order)
@@ -104,8 +108,11 @@ def deal_for(order: Order, *, pipeline: str, stages: MappingType[str, str]) -> D
 
 
 def sync_order_to_crm(envelope: EventEnvelope, *, payloads: StorePayloads, contacts: Contacts, deals: Deals,
-                      mappings: MappingStore, pipeline: str, stages: MappingType[str, str]) -> Outcome:
+                      mappings: MappingStore, pipeline: str, stages: MappingType[str, str],
+                      sync_test_orders: bool = False) -> Outcome:
     order = payloads.order(envelope.store, envelope.payload)
+    if order.test and not sync_test_orders:
+        return Outcome.skipped(TEST_ORDER)
     deal = deal_for(order, pipeline=pipeline, stages=stages)
 
     def write() -> str:

@@ -32,15 +32,35 @@ class OrderLine(BaseModel):
     source_line_id: str
     sku: str | None
     title: str
+    # The store's own catalogue ids: a line with either sells a catalogue product even when its SKU is blank.
+    product_ref: str | None = None
+    variant_ref: str | None = None
     quantity: int = Field(gt=0)
     unit_price: Money
     discount: Money  # total discount allocated to this line (all units)
     tax: Money  # total tax on this line (all units)
 
-    @field_validator("source_line_id", mode="before")
+    @field_validator("source_line_id", "product_ref", "variant_ref", mode="before")
     @classmethod
     def _id_as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value
+
+    @property
+    def store_item_ref(self) -> str | None:
+        """The store's id of what was sold: the variant when there is one, else the product."""
+        return self.variant_ref or self.product_ref
+
+    @property
+    def is_fee(self) -> bool:
+        """A charge with no catalogue product behind it (custom item, gift wrap, surcharge)."""
+        return not self.sku and self.store_item_ref is None
+
+    @property
+    def product_key(self) -> str | None:
+        """The key of this line's ERP product in a flow's product map: its SKU, else its store item; None for a fee."""
+        if self.sku:
+            return self.sku
+        return None if self.store_item_ref is None else f"store-item:{self.store_item_ref}"
 
     @property
     def net_total(self) -> Money:
@@ -105,3 +125,8 @@ class Order(BaseModel):
     @property
     def skus(self) -> list[str]:
         return [line.sku for line in self.lines if line.sku]
+
+    @property
+    def lines_without_sku(self) -> list[OrderLine]:
+        """Catalogue lines the store sent with a blank SKU (fees excluded)."""
+        return [line for line in self.lines if not line.sku and not line.is_fee]

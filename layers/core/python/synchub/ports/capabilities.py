@@ -86,7 +86,9 @@ class SalesOrders(Protocol):
         ...
 
     def create_sales_order(self, order: Order, *, customer_id: str, products: dict[str, str]) -> SalesOrderRef:
-        """Create and confirm the sales order (stock reserved), referenced by order.store_reference."""
+        """Create and confirm the sales order (stock reserved), referenced by order.store_reference.
+
+        `products` holds the ERP product id per `OrderLine.product_key`; lines without a key are fees."""
         ...
 
     def update_sales_order(self, sale: SalesOrderRef, order: Order, *, products: dict[str, str]) -> SalesOrderRef:

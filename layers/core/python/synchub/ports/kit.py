@@ -39,6 +39,11 @@ class StoreSettings(ConnectionSettings):
     currency: str = "USD"
     # ERP warehouse code -> store location id (whatever the store calls a location)
     locations: dict[str, str] = Field(default_factory=dict)
+    # Test orders (a test payment gateway) are skipped by the order flows unless this is set.
+    sync_test_orders: bool = False
+    # How a catalogue line sent with a blank SKU finds its ERP product: "none" parks the order as
+    # missing_sku; "store_item_mapping" looks the store's variant (else product) id up in the mapping store.
+    missing_sku_lookup: Literal["none", "store_item_mapping"] = "none"
 
 
 DEAL_STATES = ("pending", "authorized", "paid", "fulfilled", "refunded", "cancelled")
@@ -61,7 +66,7 @@ class CrmSettings(ConnectionSettings):
 class ErpSettings(ConnectionSettings):
     warehouses: tuple[str, ...] = ("WH",)  # ERP warehouse codes whose stock reaches the stores
     shipping_product: str = "SHIPPING"  # ERP product code used for shipping lines
-    fee_product: str = "FEE"  # ERP service code for store fees: order lines without SKU (gift wrap, ...)
+    fee_product: str = "FEE"  # ERP service code for store fees: lines with no SKU and no store product (gift wrap)
     stock_page_size: int = Field(default=1000, ge=1, le=5000)
 
 

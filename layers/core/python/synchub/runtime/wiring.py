@@ -22,6 +22,7 @@ from synchub.ports import (
     EventPublisher,
     MappingStore,
     StorePayloads,
+    StoreSettings,
     StoreTarget,
     WebhookDecoder,
 )
@@ -207,6 +208,12 @@ class Wiring:
                 for store in self.config.stores
                 if getattr(store.settings, "locations", None) and (
                     store.id in self._given_sinks or store.spec.provides_capability(STOCK_SINK))]
+
+    def store_settings(self, store_id: str) -> StoreSettings:
+        store = self.config.store(store_id)
+        if store is None:
+            raise LookupError(f"unknown store {store_id}")
+        return cast(StoreSettings, store.settings)
 
     def payloads_for_store(self, store_id: str) -> StorePayloads:
         if self.config.store(store_id) is None:

@@ -197,6 +197,9 @@ class ShopifyPayloads:
             source_line_id=_required(item, "id"),
             sku=_text(item.get("sku")),
             title=_text(item.get("title")) or _text(item.get("name")) or "",
+            # Custom items (added by hand, or by apps) carry no product or variant: only they are fees.
+            product_ref=_text(item.get("product_id")),
+            variant_ref=_text(item.get("variant_id")),
             quantity=item.get("quantity"),
             unit_price=money(_decimal(item.get("price"), "line_items.price")),
             discount=money(_sum(item.get("discount_allocations"), "amount", "line_items.discount_allocations")),

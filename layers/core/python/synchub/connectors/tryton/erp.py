@@ -23,7 +23,7 @@ from synchub.connectors.tryton import mapping
 from synchub.connectors.tryton.client import TrytonClient
 from synchub.connectors.tryton.mapping import LineSpec
 from synchub.connectors.tryton.settings import TrytonSettings
-from synchub.errors import PermanentError, UnknownSku
+from synchub.errors import MissingSku, PermanentError, UnknownSku
 from synchub.models import Address, Customer, Order, StockLevel
 from synchub.ports import SalesOrderRef, StockChanges
 
@@ -219,8 +219,13 @@ class TrytonErp:
         unknown = [line.sku for line in order.lines if line.sku and not products.get(line.sku)]
         if unknown:
             raise UnknownSku(unknown)
-        # A line without SKU is a store fee (gift wrap, handling): money on the order, no stock to reserve.
-        specs = [LineSpec(int(products[line.sku]) if line.sku else self._service(self.config.fee_product),
+        unresolved = [line for line in order.lines_without_sku if not products.get(line.product_key or "")]
+        if unresolved:  # never book a catalogue product on the fee service
+            raise MissingSku([line.source_line_id for line in unresolved],
+                             [line.store_item_ref or "" for line in unresolved])
+        # Only a fee (no SKU, no store product) goes on the fee service: money on the order, no stock to reserve.
+        specs = [LineSpec(self._service(self.config.fee_product) if line.product_key is None
+                          else int(products[line.product_key]),
                           Decimal(line.quantity), line.unit_price.amount, line.title)
                  for line in order.lines]
         for shipping in order.shipping_lines:

@@ -6,8 +6,10 @@ Choices, so both stores mean the same thing by the canonical fields:
   tax added back, which is what Shopify's `taxes_included` prices mean.
 - `price` is a JSON number (a float) in WooCommerce; the unit price is `subtotal / quantity` instead,
   from the decimal strings.
-- Fee lines (gift wrap, surcharges, negative "discount" fees) become order lines with no SKU, so the
-  lines still add up to the order total; no fee reaches the ERP as a stock item.
+- Fee lines (gift wrap, surcharges, negative "discount" fees) become order lines with no SKU and no
+  product, so the lines still add up to the order total; no fee reaches the ERP as a stock item. A
+  product line with a blank SKU keeps its product and variation ids: it is a catalogue product, not a fee.
+- WooCommerce has no test-order flag (the REST order has none), so `Order.test` stays False.
 - Guest orders (customer_id 0) get a customer keyed `guest:<hash of e-mail>`: stable across orders and
   free of personal data, since ids appear in logs.
 """
@@ -116,6 +118,12 @@ def _unit_price(line_amount: Decimal, quantity: int) -> Decimal:
     return unit.quantize(UNIT_PLACES)
 
 
+def _catalogue_id(value: Any) -> str | None:
+    """A product or variation id; WooCommerce sends 0 for "none" (a simple product, a deleted one)."""
+    text = _text(value)
+    return None if text in (None, "0") else text
+
+
 def _invalid(kind: str, error: ValidationError) -> InvalidPayload:
     fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in error.errors()})
     return InvalidPayload(f"woocommerce {kind} does not map: {', '.join(fields)}", fields=fields)
@@ -217,6 +225,8 @@ class WooCommercePayloads:
             source_line_id=_required(item, "id"),
             sku=_text(item.get("sku")),
             title=_text(item.get("name")) or "",
+            product_ref=_catalogue_id(item.get("product_id")),
+            variant_ref=_catalogue_id(item.get("variation_id")),
             quantity=quantity,
             unit_price=money(_unit_price(before_discount, quantity)),
             discount=money(before_discount - after_discount),
