@@ -205,3 +205,23 @@ def test_customer_without_default_address_has_none():
     raw = {**payload("customers_create"), "default_address": None, "addresses": []}
     customer = ShopifyPayloads().customer(raw)
     assert customer.default_address is None and customer.addresses == ()
+
+
+def test_shopifys_test_notification_is_a_test_order_of_catalogue_lines_without_sku():
+    mapped = order("orders_create_test_notification")
+
+    assert mapped.test is True
+    assert mapped.total == usd("1575.90") and mapped.total_shipping == usd("10.00")
+    assert [(line.sku, line.product_ref, line.variant_ref, line.is_fee) for line in mapped.lines] == [
+        (None, "9313716535612", "49121760117052", False), (None, "9313716601148", "49121760182588", False)]
+    assert [line.product_key for line in mapped.lines] == ["store-item:49121760117052", "store-item:49121760182588"]
+
+
+def test_an_empty_sku_with_a_variant_is_a_catalogue_line_and_only_a_custom_item_is_a_fee():
+    raw = payload("orders_create_test_notification")
+    catalogue, custom = (dict(raw["line_items"][0], sku=""), dict(raw["line_items"][1], product_id=None,
+                                                                  variant_id=None, sku=None))
+    mapped = order("orders_create_test_notification", line_items=[catalogue, custom])
+
+    assert [line.is_fee for line in mapped.lines] == [False, True]
+    assert mapped.lines_without_sku == [mapped.lines[0]]

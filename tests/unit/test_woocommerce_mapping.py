@@ -181,3 +181,18 @@ def test_customer_update_is_a_later_version_with_the_new_phone():
     updated = WooCommercePayloads().customer(payload("customer_updated"))
     assert updated.phone == "+14155550178"
     assert updated.updated_at > created.updated_at
+
+
+def test_the_rest_docs_order_keeps_product_and_variation_ids_and_a_blank_sku_is_no_fee():
+    mapped = order("order_created_rest_docs")
+
+    assert mapped.test is False  # WooCommerce orders carry no test flag
+    assert mapped.total == usd("29.35")
+    assert [(line.sku, line.product_ref, line.variant_ref, line.is_fee) for line in mapped.lines] == [
+        (None, "93", None, False), ("Bar3", "22", "23", False)]  # variation_id 0 means none
+
+
+def test_fee_lines_are_the_only_fees():
+    mapped = order("order_created")
+
+    assert [line.title for line in mapped.lines if line.is_fee] == ["Gift wrap"]
