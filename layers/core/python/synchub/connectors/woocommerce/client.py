@@ -107,18 +107,21 @@ class WooCommerceClient:
         query = {"orderby": "id", "order": "asc", **(params or {}), "per_page": self.per_page}
         page = 1
         while True:
-            response = self._send("GET", path, params={**query, "page": page})
-            items = _json(response)
-            if not isinstance(items, list):
-                raise VendorError(f"{VENDOR}: {path} did not answer a list", vendor=VENDOR,
-                                  status=response.status_code)
+            items, total_pages = self.get_page(path, {**query, "page": page})
             if items:
                 yield items
-            total_pages = _int_header(response, "x-wp-totalpages")
             if not items or (total_pages is not None and page >= total_pages) \
                     or (total_pages is None and len(items) < self.per_page):
                 return
             page += 1
+
+    def get_page(self, path: str, params: Mapping[str, Any]) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of a collection and the store's `X-WP-TotalPages` (None when it sends none)."""
+        response = self._send("GET", path, params=dict(params))
+        items = _json(response)
+        if not isinstance(items, list):
+            raise VendorError(f"{VENDOR}: {path} did not answer a list", vendor=VENDOR, status=response.status_code)
+        return items, _int_header(response, "x-wp-totalpages")
 
     def iter_all(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         for items in self.iter_pages(path, params):

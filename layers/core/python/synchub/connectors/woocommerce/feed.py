@@ -37,15 +37,13 @@ class WooCommerceFeed:
             # modified_after is exclusive; one second back re-reads that second rather than lose part of it
             since = datetime.fromisoformat(watermark).replace(tzinfo=UTC) - timedelta(seconds=1)
             params["modified_after"] = since.strftime("%Y-%m-%dT%H:%M:%S")
-        response = self.client.http.request("GET", _collection(entity), params=params)
-        items = response.json()
-        records = tuple(
-            ChangedRecord(entity=entity, id=str(item["id"]), updated_at=_gmt(item), payload=item)
-            for item in (items if isinstance(items, list) else []) if isinstance(item, dict) and "id" in item)
-        total_pages = int(response.headers.get("x-wp-totalpages") or 1)
+        # The client's typed path: WooCommerce's error codes, and 5xx/429 transient, as for every other call.
+        items, total_pages = self.client.get_page(_collection(entity), params)
+        records = tuple(ChangedRecord(entity=entity, id=str(item["id"]), updated_at=_gmt(item), payload=item)
+                        for item in items if isinstance(item, dict) and "id" in item)
         newest = max((record.updated_at for record in records), default=None)
         return ChangeBatch(records=records, watermark=newest.strftime("%Y-%m-%dT%H:%M:%S") if newest else watermark,
-                           more=total_pages > 1)
+                           more=(total_pages or 1) > 1)
 
 
 def _collection(entity: str) -> str:
