@@ -110,8 +110,26 @@ def tryton(capability: str, *, request: Any = None, **_: Any) -> Iterator[Provid
         adapter.client.http.client.close()
 
 
+def _odoo(api: str, version: int) -> Callable[..., Any]:
+    @contextmanager
+    def harness(capability: str, **_: Any) -> Iterator[Provider]:
+        from infra.local.sandboxes.odoo import create_app
+
+        app = create_app("odoo-conformance-key", version=version, catalog=DEMO_CATALOG)
+        context = _context("odoo", {"url": "http://odoo.test", "database": "synchub", "api": api, "login": "admin"},
+                           {"api_key": "odoo-conformance-key"}, app)
+        adapter = _build("odoo", capability, context)
+        adapter.client.http.policy.sleep = lambda seconds: None
+        yield Provider(f"odoo-{api}", adapter, fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05),
+                       extra={"sandbox": app})
+
+    return harness
+
+
 HARNESSES: dict[str, Callable[..., Any]] = {"hubspot": hubspot, "shopify": shopify, "woocommerce": woocommerce,
-                                            "tryton": tryton}
+                                            "tryton": tryton, "odoo": _odoo("json2", 19)}
+# More harnesses of a registered vendor (another API flavour): the suites run them too.
+VARIANTS: dict[str, dict[str, Callable[..., Any]]] = {"odoo": {"odoo-jsonrpc": _odoo("jsonrpc", 17)}}
 NEEDS_LOCAL_SERVER = {"tryton"}  # real servers, started once per session: these run with the e2e tests
 
 
@@ -154,7 +172,8 @@ def _fake_feed() -> Provider:
 def provider_ids(capability: str) -> list[str]:
     """`fake` (when there is one) and every registered vendor that claims `capability`."""
     vendors = [vendor for vendor in VENDORS if vendor_spec(vendor).provides_capability(capability)]
-    return (["fake"] if capability in FAKES else []) + vendors
+    variants = [name for vendor in vendors for name in VARIANTS.get(vendor, {})]
+    return (["fake"] if capability in FAKES else []) + vendors + variants
 
 
 @contextmanager
@@ -162,5 +181,6 @@ def provide(capability: str, name: str, request: Any) -> Iterator[Provider]:
     if name == "fake":
         yield FAKES[capability]()
         return
-    with HARNESSES[name](capability, request=request) as provider:
+    harness = HARNESSES.get(name) or next(found[name] for found in VARIANTS.values() if name in found)
+    with harness(capability, request=request) as provider:
         yield provider
