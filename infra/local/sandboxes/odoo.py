@@ -287,8 +287,7 @@ class OdooSandbox(Sandbox):
     def _sale_action_confirm(self, sales: list[dict[str, Any]], context: dict[str, Any]) -> bool:
         for sale in sales:
             if sale["state"] not in ("draft", "sent"):
-                raise user_error("It is not allowed to confirm an order in the following states: "
-                                 + {"sale": "Sales Order", "cancel": "Cancelled"}.get(sale["state"], sale["state"]))
+                raise user_error("Some orders are not in a state requiring confirmation.")
         for sale in sales:
             self._reserve(sale, 1)
             self.orm.write("sale.order", [sale["id"]], {})
@@ -304,9 +303,9 @@ class OdooSandbox(Sandbox):
         if any(sale["locked"] for sale in sales):
             raise user_error("You cannot cancel a locked order. Please unlock it first.")
         if not context.get("disable_cancel_warning") and any(sale["state"] != "draft" for sale in sales):
-            return {"name": "Cancel Sales Order", "type": "ir.actions.act_window", "view_mode": "form",
-                    "res_model": "sale.order.cancel", "target": "new",
-                    "context": {"default_order_id": sales[0]["id"]}}
+            return {"name": "Cancel Sales Order", "view_mode": "form", "res_model": "sale.order.cancel",
+                    "type": "ir.actions.act_window", "target": "new",
+                    "context": {"default_order_id": sales[0]["id"], "mark_so_as_canceled": True}}
         for sale in sales:
             if sale["state"] == "sale":
                 self._reserve(sale, -1)
