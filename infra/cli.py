@@ -20,11 +20,15 @@ def main() -> None:
 @main.command()
 @click.option("--port", type=int, default=None, envvar="SYNCHUB_LOCAL_PORT",
               help="Port of the local API Gateway (default 8787); the others follow it.")
-def local(port: int | None) -> None:
+@click.option("--erp", default=None, help="Another ERP than Tryton: runs infra/config/local-<erp>.json (e.g. odoo).")
+def local(port: int | None, erp: str | None) -> None:
     """Run local mode in the foreground until Ctrl-C."""
-    from infra.local.runner import LocalMode
+    from infra.local.runner import DEFAULT_CONFIG, LocalMode
 
-    mode = LocalMode(base_port=port)
+    config = DEFAULT_CONFIG if erp in (None, "tryton") else DEFAULT_CONFIG.with_name(f"local-{erp}.json")
+    if not config.exists():
+        raise click.ClickException(f"no local config for ERP {erp!r} ({config.name})")
+    mode = LocalMode(base_port=port, config_path=config)
     info = mode.start()
     click.echo(json.dumps(info, indent=2))
     click.echo(f"Written to {mode.data_dir / 'local.json'}. Ctrl-C stops.")
