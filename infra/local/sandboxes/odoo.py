@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,13 +55,12 @@ class OdooSandbox(Sandbox):
 
     def __init__(self, api_key: str, *, database: str = "synchub", login: str = "admin", version: int = 19,
                  catalog: Path | None = None, requests_per_minute: int | None = None,
-                 now: Any = None, **kit: Any) -> None:
+                 now: Callable[[], dt.datetime] | None = None, **kit: Any) -> None:
         super().__init__(**kit)
         self.database, self.login, self.version = database, login, version
         self.keys: dict[str, dt.date | None] = {api_key: None}  # key -> expiration date (None: none)
-        self.today = lambda: self.now().date()
-        self.now = now or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
-        self.orm = Orm(tax_field="tax_ids" if version >= 19 else "tax_id", now=lambda: self.now())
+        self.now: Callable[[], dt.datetime] = now or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        self.orm = Orm(tax_field="tax_ids" if version >= 19 else "tax_id", now=self.now)
         if requests_per_minute:
             self.limiter = RateLimiter(self.clock, [RollingWindow("requests", requests_per_minute, 60.0)])
         self._seed(json.loads((catalog or DEMO_CATALOG).read_text(encoding="utf-8")))
@@ -209,6 +209,9 @@ class OdooSandbox(Sandbox):
         return self._run(model, name, ids, {**dict(zip(names, positional, strict=False)), **kwargs}, context)
 
     # -- the methods -----------------------------------------------------------------------------
+    def today(self) -> dt.date:
+        return self.now().date()
+
     def _key_valid(self, key: str) -> bool:
         if key not in self.keys:
             return False
@@ -238,7 +241,10 @@ class OdooSandbox(Sandbox):
         if method == "create":
             vals = params.get("vals_list")
             many = isinstance(vals, list)
-            created = [orm.insert(model, dict(values)) for values in (vals if many else [vals])]
+            batch: list[Any] = vals if isinstance(vals, list) else [vals]
+            if not all(isinstance(values, dict) for values in batch):
+                raise OdooException("builtins.TypeError", "create() needs a dict or a list of dicts", 500)
+            created = [orm.insert(model, dict(values)) for values in batch]
             for record_id in created:
                 if model == "sale.order":
                     self._name_sale(record_id)

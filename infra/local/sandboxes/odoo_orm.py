@@ -8,6 +8,7 @@ AccessError/AccessDenied 403, MissingError 404, ValueError 500), as odoo/excepti
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -194,7 +195,7 @@ class Orm:
                order: str | None = None) -> list[dict[str, Any]]:
         rows = [row for row in self.table(model).values() if self.matches(model, row, list(domain or []))]
         for field, descending in reversed(self._order(model, order or "id")):
-            rows.sort(key=lambda row, f=field: _sort_key(row.get(f)), reverse=descending)
+            rows.sort(key=functools.partial(_sort_value, field), reverse=descending)
         rows = rows[int(offset or 0):]
         return rows[:limit] if limit else rows
 
@@ -244,7 +245,9 @@ class Orm:
         return _compare(have, operator, value)
 
 
-def _sort_key(value: Any) -> tuple[int, Any]:
+def _sort_value(field: str, row: dict[str, Any]) -> tuple[int, Any]:
+    """Empty values last, as PostgreSQL sorts NULLs in ascending order."""
+    value = row.get(field)
     return (1, "") if value is False or value is None else (0, value)
 
 

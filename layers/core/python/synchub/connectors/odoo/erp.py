@@ -150,8 +150,9 @@ class OdooErp:
         locations = [self._location(code) for code in warehouses]
         if since is None:
             levels = [level for page in self.iter_stock(warehouses, self.config.stock_page_size) for level in page]
-            newest_rows = self.client.call("stock.quant", "search_read", domain=[["location_id", "child_of", locations]],
-                                           fields=["write_date"], order="write_date desc, id desc", limit=1)
+            newest_rows = self.client.call("stock.quant", "search_read",
+                                           domain=[["location_id", "child_of", locations]], fields=["write_date"],
+                                           order="write_date desc, id desc", limit=1)
             newest = mapping.parse_stamp(newest_rows[0]["write_date"]) if newest_rows else dt.datetime(1970, 1, 1)
             window = self._quants_since(locations, newest - self.overlap) if newest_rows else []
             return StockChanges(levels=tuple(levels), watermark=self._watermark(newest, window))
@@ -290,8 +291,9 @@ class OdooErp:
         field = self.config.product_field
         totals: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}
         for code in warehouses:
+            location = self._location(code)
             quants = self.client.call("stock.quant", "search_read",
-                                      domain=[["product_id", "in", ids], ["location_id", "child_of", self._location(code)]],
+                                      domain=[["product_id", "in", ids], ["location_id", "child_of", location]],
                                       fields=["product_id", "quantity", "reserved_quantity"], order="id asc")
             for quant in quants:
                 key = (code, mapping.many2one_id(quant["product_id"]) or 0)

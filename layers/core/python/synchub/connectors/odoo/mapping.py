@@ -92,9 +92,9 @@ def sale_ref(row: dict[str, Any]) -> SalesOrderRef:
                          total=str(Decimal(str(total))) if total is not None else None)
 
 
-# Stock watermark: "<newest write_date>|<quant id>@<write_date>#<quantity>/<reserved>,...". Odoo stamps write_date with the
-# transaction's start, so a quant can commit after a later-stamped one was read: each poll re-reads an
-# overlap window and skips the (id, stamp) pairs listed, which were already reported.
+# Stock watermark: "<newest write_date>|<quant id>@<write_date>#<quantity>/<reserved>,...". Odoo stamps
+# write_date with the transaction's start, so a quant can commit after a later-stamped one was read: each
+# poll re-reads an overlap window and skips the quant versions listed, which were already reported.
 
 def parse_stamp(value: str) -> dt.datetime:
     return dt.datetime.strptime(value[:19], STAMP)
