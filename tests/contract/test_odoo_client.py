@@ -304,3 +304,43 @@ def test_sale_lines_clear_odoo_taxes_so_the_total_is_the_stores(api: str) -> Non
     assert lines and all(line[tax_field] == [] for line in lines)  # the sandbox's products default to 15 %
     assert sale.state == "confirmed" and sale.total is not None
     assert float(sale.total) == pytest.approx(float(order.total.amount))
+
+
+def _sandbox_order(odoo: Sandboxed, order_id: int = 1001):
+    from synchub.connectors.shopify.mapping import ShopifyPayloads
+
+    payload = load_json("shopify/orders_create")
+    payload["id"] = order_id
+    order = ShopifyPayloads().order("main", payload)
+    customer = odoo.erp.upsert_customer(order.customer, reference=f"main:{order.customer.source_id}")
+    return order, customer, odoo.erp.resolve_products(order.skus)
+
+
+@pytest.mark.parametrize("api", ["json2", "jsonrpc"])
+def test_a_sale_left_in_draft_by_a_crash_is_confirmed_not_created_again(api: str) -> None:
+    odoo = Sandboxed(api)
+    order, customer, products = _sandbox_order(odoo)
+    # The earlier attempt created the sale and died before action_confirm.
+    odoo.erp.client.call("sale.order", "create", [{"partner_id": int(customer), "client_order_ref": order.store_reference}])
+
+    sale = odoo.erp.create_sales_order(order, customer_id=customer, products=products)
+
+    [row] = odoo.app.records("sale.order")
+    assert sale.id == str(row["id"]) and row["state"] == "sale"
+
+
+def test_create_searches_again_unless_a_search_just_found_nothing() -> None:
+    odoo = Sandboxed()
+    order, customer, products = _sandbox_order(odoo)
+
+    def searches() -> int:
+        return sum(1 for path, body in odoo.bodies
+                   if path.endswith("sale.order/search_read") and "client_order_ref" in json.dumps(body["domain"]))
+
+    assert odoo.erp.find_sales_order(order.store_reference) is None
+    odoo.erp.create_sales_order(order, customer_id=customer, products=products)
+    assert searches() == 1  # the flow's own search stood for the create's
+    second, _, _ = _sandbox_order(odoo, 1002)
+    odoo.erp.create_sales_order(second, customer_id=customer, products=products)
+    assert searches() == 2  # no search just before: create searched itself
+    assert len(odoo.app.records("sale.order")) == 2

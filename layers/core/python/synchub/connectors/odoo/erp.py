@@ -11,6 +11,7 @@ pricelist in that currency (else it parks as `unknown_currency`).
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ logger = Logger(service="synchub")
 DISCOUNT_PRODUCT = "DISCOUNT"
 TAX_PRODUCT = "TAX"
 _PAGE = 1000
+_SEARCH_STILL_FRESH = 30.0  # seconds a "no sale for this reference" answer spares create_sales_order's search
 # A confirmed sale.order's cancel asks for a confirmation wizard unless told not to (sale's _show_cancel_wizard).
 _NO_CANCEL_WIZARD = {"disable_cancel_warning": True}
 
@@ -46,6 +48,7 @@ class OdooErp:
         self._services: dict[str, int] = {}
         self._countries: dict[str, int | None] = {}
         self._pricelists: dict[str, int | None] = {}
+        self._just_absent: tuple[str, float] | None = None  # (reference, when) the last search found no sale for
 
     # -- customers -------------------------------------------------------------------------------
 
@@ -83,11 +86,16 @@ class OdooErp:
 
     def find_sales_order(self, reference: str) -> SalesOrderRef | None:
         row = self._find_row(reference)
+        # The flow searches, then creates under its lease: a create right after need not search again.
+        self._just_absent = None if row else (reference, time.monotonic())
         return mapping.sale_ref(row) if row else None
 
     def create_sales_order(self, order: Order, *, customer_id: str, products: dict[str, str]) -> SalesOrderRef:
         # Crash-safe: a sale created by an earlier attempt (even one that died before confirming) is reused.
-        existing = self._find_row(order.store_reference)
+        absent = (self._just_absent is not None and self._just_absent[0] == order.store_reference
+                  and time.monotonic() - self._just_absent[1] < _SEARCH_STILL_FRESH)
+        self._just_absent = None
+        existing = None if absent else self._find_row(order.store_reference)
         if existing is not None:
             if existing["state"] in mapping.OPEN:
                 self.client.call("sale.order", "action_confirm", ids=[existing["id"]])
