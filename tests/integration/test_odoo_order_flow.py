@@ -83,9 +83,16 @@ def stage(request):
         yield OdooStage(request.param)
 
 
-def test_the_local_odoo_config_deploys_the_order_flow_on_odoo() -> None:
+def test_the_local_odoo_config_deploys_the_same_flows_as_tryton_s() -> None:
+    from infra import topology
+
     erp = CONFIG.erp
-    assert erp is not None and erp.vendor == "odoo" and erp.spec.provides_capability("sales_orders")
+    assert erp is not None and erp.vendor == "odoo"
+    tryton = DeploymentConfig.from_file(ROOT / "infra" / "config" / "local.json")
+    assert [queue.flow for queue in topology.flow_queues(CONFIG)] == [
+        queue.flow for queue in topology.flow_queues(tryton)]
+    assert {"order_to_erp", "customer_to_erp"} <= {queue.flow for queue in topology.flow_queues(CONFIG)}
+    assert [job.schedule for job in topology.scheduled_jobs(CONFIG)] == [job.schedule for job in topology.scheduled_jobs(tryton)]
 
 
 def test_two_deliveries_of_a_shopify_order_give_one_confirmed_sale_order_with_the_stores_total(stage, lambda_context):
