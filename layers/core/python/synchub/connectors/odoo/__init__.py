@@ -1,1 +1,1 @@
-
+"""odoo connector."""
