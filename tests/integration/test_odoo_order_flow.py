@@ -124,3 +124,14 @@ def test_an_expired_odoo_key_parks_the_order_with_the_credentials_reason(stage, 
     [parked] = stage.parked("order_to_erp")
     assert "erp_credentials_expired" in str(parked["MessageAttributes"])
     assert stage.odoo.records("sale.order") == []
+
+
+def test_synchub_local_erp_picks_the_local_config_whose_erp_is_that_vendor() -> None:
+    from infra.local.runner import DEFAULT_CONFIG, local_config
+
+    assert local_config() == DEFAULT_CONFIG
+    assert local_config(DeploymentConfig.from_file(DEFAULT_CONFIG).erp.vendor) == DEFAULT_CONFIG  # type: ignore[union-attr]
+    odoo = local_config("odoo")
+    assert odoo.name == "local-odoo.json" and DeploymentConfig.from_file(odoo).erp.vendor == "odoo"  # type: ignore[union-attr]
+    with pytest.raises(LookupError, match=r"local-no-such-erp\.json"):
+        local_config("no-such-erp")
