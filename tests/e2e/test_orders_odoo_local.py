@@ -100,3 +100,18 @@ def test_cancellation_cancels_the_sale_order_and_releases_the_reservation(odoo_l
     [sale] = sales(odoo_local, f"main:{order_id}")
     assert sale["state"] == "cancel"
     assert reserved(odoo_local, "HOOD-GRY-M") == before
+
+
+def test_an_inventory_adjustment_in_odoo_reaches_both_stores_on_the_next_poll(odoo_local):
+    odoo_local.trigger("poll_erp_stock", {})  # the first poll publishes everything and sets the watermark
+    assert odoo_local.wait_idle(60)
+    location = odoo_local.config.stores[0].settings.locations["WH"]
+    odoo_local.odoo.set_stock("TOTE-CAN-01", 171)
+
+    result = odoo_local.trigger("poll_erp_stock", {})
+    assert odoo_local.wait_idle(60)
+
+    assert result["changed"] >= 1
+    sellable = 171 - reserved(odoo_local, "TOTE-CAN-01") - odoo_local.config.inventory.safety_buffer
+    assert odoo_local.shopify.available("TOTE-CAN-01", location) == sellable
+    assert odoo_local.woocommerce.stock("TOTE-CAN-01") == sellable
