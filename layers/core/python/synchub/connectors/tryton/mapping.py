@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from synchub.models import Address, Customer
+from synchub.models import Address, Customer, TotalBreakdown, TotalPart
 from synchub.ports import SalesOrderRef
 
 SALE_FIELDS = ["number", "state", "reference", "total_amount", "shipment_state", "invoice_state"]
@@ -76,6 +76,41 @@ class LineSpec:
 
     def key(self) -> tuple[int, Decimal, Decimal]:
         return self.product, self.quantity.normalize(), self.unit_price.normalize()
+
+
+# ERP service products (codes) for the parts of an order total that are not catalogue products. Shipping and
+# fees come from the connection's settings (ErpSettings.shipping_product / fee_product).
+DISCOUNT_PRODUCT = "DISCOUNT"
+TAX_PRODUCT = "TAX"
+TIP_PRODUCT = "TIP"
+DUTY_PRODUCT = "DUTY"
+GIFT_CARD_PRODUCT = "GIFT_CARD"  # gift cards sold: book it to the gift-card liability account, not revenue
+ADJUSTMENT_PRODUCT = "ADJUSTMENT"
+SERVICE_PRODUCTS: dict[TotalPart, str] = {
+    TotalPart.DISCOUNT: DISCOUNT_PRODUCT, TotalPart.TAX: TAX_PRODUCT, TotalPart.TIP: TIP_PRODUCT,
+    TotalPart.DUTY: DUTY_PRODUCT, TotalPart.GIFT_CARD: GIFT_CARD_PRODUCT, TotalPart.ADJUSTMENT: ADJUSTMENT_PRODUCT,
+}
+
+
+def sale_line_specs(breakdown: TotalBreakdown, products: dict[str, str],
+                    service: Callable[[TotalPart], int]) -> list[LineSpec]:
+    """One sale line per piece of the order total, so the sale's total is the store's to the minor unit.
+
+    A catalogue line keeps its quantity and the store's unit price (Tryton rounds its amount as the piece
+    was rounded); every other piece is one unit at its rounded amount. `products` maps a line's
+    `product_key` to the ERP product; `service` gives the ERP service product of a non-catalogue part.
+    """
+    specs = []
+    for piece in breakdown.pieces:
+        line = piece.line
+        if piece.part is TotalPart.ITEM and line is not None:
+            specs.append(LineSpec(int(products[line.product_key or ""]), piece.quantity, piece.unit_price,
+                                  piece.title))
+        elif line is not None:  # a fee or a gift card sold: keeps its quantity and unit price
+            specs.append(LineSpec(service(piece.part), piece.quantity, piece.unit_price, piece.title))
+        else:
+            specs.append(LineSpec(service(piece.part), Decimal(1), piece.amount, piece.title))
+    return specs
 
 
 def line_values(spec: LineSpec, unit: int) -> dict[str, Any]:
