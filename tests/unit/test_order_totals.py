@@ -235,3 +235,18 @@ def _order(currency: str, lines: list[OrderLine], *, total: str, tax: Money | No
                  taxes_included=taxes_included, total_tip=tip, total_duties=duties,
                  adjustments=tuple(adjustments or ()), created_at="2025-01-01T00:00:00Z",
                  updated_at="2025-01-01T00:00:00Z")
+
+
+@pytest.mark.parametrize("counted_in_total_discounts", [True, False])
+def test_a_shipping_discount_balances_whether_or_not_total_discounts_counts_it(counted_in_total_discounts):
+    body, _ = load_event("shopify/orders_create")  # #1042: 8.00 standard shipping
+    payload = json.loads(body)
+    payload["shipping_lines"][0]["discount_allocations"] = [{"amount": "8.00", "discount_application_index": 1}]
+    payload["total_price"] = str(Decimal(payload["total_price"]) - Decimal("8.00"))
+    if counted_in_total_discounts:
+        payload["total_discounts"] = str(Decimal(payload["total_discounts"]) + Decimal("8.00"))
+
+    order = ShopifyPayloads().order("main", payload)
+
+    assert order.total_discount.amount == Decimal("20.24")
+    assert order_total_breakdown(order).balanced

@@ -221,7 +221,7 @@ class ShopifyPayloads:
             discount_codes=tuple(code for item in payload.get("discount_codes") or ()
                                  if isinstance(item, dict) and (code := _text(item.get("code")))),
             subtotal=money(_decimal(payload.get("subtotal_price"), "subtotal_price")),
-            total_discount=money(_decimal(payload.get("total_discounts"), "total_discounts")),
+            total_discount=money(self._total_discount(payload, lines, shipping_lines)),
             total_tax=money(_decimal(payload.get("total_tax"), "total_tax")),
             total_shipping=money(total_shipping),
             total=money(_decimal(_required(payload, "total_price"), "total_price")),
@@ -241,6 +241,17 @@ class ShopifyPayloads:
             shipping_address=address(payload.get("shipping_address")),
             test=bool(payload.get("test")),
         )
+
+    @staticmethod
+    def _total_discount(payload: dict[str, Any], lines: Iterable[OrderLine],
+                        shipping_lines: Iterable[ShippingLine]) -> Decimal:
+        """`total_discounts`, or the lines' and shipping lines' discount allocations when they say more: a
+        shipping discount appears in the shipping line's `discount_allocations` whether or not the order's
+        `total_discounts` counts it, and `total_price` is always net of it."""
+        stated = _decimal(payload.get("total_discounts"), "total_discounts")
+        allocated = (sum((line.discount.amount for line in lines), Decimal(0))
+                     + sum((shipping.discount.amount for shipping in shipping_lines), Decimal(0)))
+        return max(stated, allocated)
 
     @staticmethod
     def _line(item: dict[str, Any], money: Callable[[Decimal], Money]) -> OrderLine:
