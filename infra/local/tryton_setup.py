@@ -18,15 +18,10 @@ COMPANY_NAME = "SyncHub Demo Store"
 
 
 def _digits(code: str) -> int:
-    """ISO 4217 minor units (the `iso4217` package ships ISO's own table): JPY 0, EUR 2, KWD 3, CLF 4; 2 where
-    ISO gives none (XAU, XDR, ...)."""
-    from iso4217 import Currency as Iso
+    """ISO 4217 minor units: JPY 0, EUR 2, KWD 3, CLF 4; 2 where ISO gives none (XAU, XDR, ...)."""
+    from synchub.models import minor_unit_exponent
 
-    try:
-        exponent = Iso(code).exponent
-    except ValueError:
-        return 2
-    return 2 if exponent is None else exponent
+    return minor_unit_exponent(code)
 
 
 def _currencies() -> None:

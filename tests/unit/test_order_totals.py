@@ -250,3 +250,10 @@ def test_a_shipping_discount_balances_whether_or_not_total_discounts_counts_it(c
 
     assert order.total_discount.amount == Decimal("20.24")
     assert order_total_breakdown(order).balanced
+
+
+def test_money_rounds_to_its_currency_minor_unit():
+    assert Money(amount=Decimal("1234.5"), currency="JPY").rounded().amount == Decimal("1234")  # half to even
+    assert Money(amount=Decimal("1.2345"), currency="KWD").rounded().amount == Decimal("1.234")
+    assert Money(amount=Decimal("0.125"), currency="EUR").rounded().amount == Decimal("0.12")
+    assert (Money.zero("BHD").exponent, Money.zero("JPY").exponent) == (3, 0)

@@ -10,27 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
-from iso4217 import Currency
-
+from synchub.models.money import minor_unit_exponent, to_minor_unit
 from synchub.models.order import Order, OrderLine
 
-_DEFAULT_EXPONENT = 2  # for codes without ISO minor units (XAU, XDR, ...) or unknown to the table
-
-
-def minor_unit_exponent(currency: str) -> int:
-    """ISO 4217 minor units of a currency: 2 for EUR, 0 for JPY, 3 for KWD."""
-    try:
-        exponent = Currency(currency.upper()).exponent
-    except ValueError:
-        return _DEFAULT_EXPONENT
-    return _DEFAULT_EXPONENT if exponent is None else exponent
-
-
-def to_minor_unit(amount: Decimal, exponent: int) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_EVEN)
+__all__ = ["TotalBreakdown", "TotalPart", "TotalPiece", "minor_unit_exponent", "order_total_breakdown",
+           "to_minor_unit"]
 
 
 class TotalPart(StrEnum):
