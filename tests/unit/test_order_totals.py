@@ -257,3 +257,18 @@ def test_money_rounds_to_its_currency_minor_unit():
     assert Money(amount=Decimal("1.2345"), currency="KWD").rounded().amount == Decimal("1.234")
     assert Money(amount=Decimal("0.125"), currency="EUR").rounded().amount == Decimal("0.12")
     assert (Money.zero("BHD").exponent, Money.zero("JPY").exponent) == (3, 0)
+
+
+def test_a_unit_price_finer_than_tryton_keeps_its_quantity_and_the_sale_still_totals_the_store_total():
+    usd = "USD"
+    line = OrderLine(source_line_id="1", sku="A", title="A", quantity=1000,
+                     unit_price=Money(amount=Decimal("0.012345"), currency=usd),  # 12.345: 12.34 half to even
+                     discount=Money.zero(usd), tax=Money.zero(usd))
+    order = _order(usd, [line], total="12.34")
+
+    specs = sale_line_specs(checked_total_breakdown(order), {"A": "1"}, SERVICE_IDS.__getitem__)
+
+    assert [(spec.product, spec.quantity, spec.unit_price, spec.description) for spec in specs] == [
+        (1, Decimal(1000), Decimal("0.0123"), "A"),  # Tryton keeps four places: 12.30
+        (SERVICE_IDS[TotalPart.ADJUSTMENT], Decimal(1), Decimal("0.04"), "Rounding")]
+    assert booked_total(order, {"A": "1"}) == Decimal("12.34")
