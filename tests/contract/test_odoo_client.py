@@ -306,6 +306,33 @@ def test_sale_lines_clear_odoo_taxes_so_the_total_is_the_stores(api: str) -> Non
     assert float(sale.total) == pytest.approx(float(order.total.amount))
 
 
+
+@pytest.mark.parametrize("api", ["json2", "jsonrpc"])
+def test_tips_and_duties_are_their_own_lines_and_the_total_is_the_stores(api: str) -> None:
+    from synchub.connectors.shopify.mapping import ShopifyPayloads
+
+    odoo = Sandboxed(api)
+    order = ShopifyPayloads().order("main", load_json("shopify/orders_create_tip_duties"))
+    assert order.total_tip and order.total_tip.amount and order.total_duties and order.total_duties.amount
+    # The merchant's Odoo sells in the shop's currency through a pricelist in it (see the adapter's docstring).
+    currency = odoo.app.orm.insert("res.currency", {"name": order.currency})
+    odoo.app.orm.insert("product.pricelist", {"name": order.currency, "currency_id": currency, "sequence": 20})
+    customer = odoo.erp.upsert_customer(order.customer or _guest(order), reference="main:tips")
+    # The dev shop's SKUs are not in the sandbox catalogue: every line is booked on one of its products.
+    [product] = odoo.erp.resolve_products(["MUG-CER-01"]).values()
+    sale = odoo.erp.create_sales_order(order, customer_id=customer, products=dict.fromkeys(order.skus, product))
+    names = {line["name"]: line for line in odoo.app.sale_lines(int(sale.id))}
+    assert "Tip" in names and "Duties" in names
+    assert float(names["Tip"]["price_unit"]) == pytest.approx(float(order.total_tip.amount))
+    assert float(names["Duties"]["price_unit"]) == pytest.approx(float(order.total_duties.amount))
+    assert float(sale.total or 0) == pytest.approx(float(order.total.amount))
+
+
+def _guest(order):
+    from synchub.models import Customer
+
+    return Customer(source_id=f"guest:{order.email}", email=order.email)
+
 def _sandbox_order(odoo: Sandboxed, order_id: int = 1001):
     from synchub.connectors.shopify.mapping import ShopifyPayloads
 

@@ -1,9 +1,10 @@
 """OdooErp: the ERP ports over Odoo's external API (partners, confirmed sale orders, products, stock quants).
 
 The store is the tax calculator of record, as for Tryton: a sale.order carries the store's unit prices, one
-SHIPPING line per shipping line, a TAX line with the tax the store collected (none when prices include tax)
-and a DISCOUNT line that balances to the store's total. Every line's taxes are cleared (`[6, 0, []]`), so
-Odoo's own tax rules never add to what the shopper paid and amount_total equals the store's total.
+SHIPPING line per shipping line, and one line per other part of the total (models/order_totals: TAX when
+prices exclude tax, TIP, DUTY, GIFT_CARD sold, ADJUSTMENT, DISCOUNT), which add up to the store's total.
+Every line's taxes are cleared (`[6, 0, []]`), so Odoo's own tax rules never add
+to what the shopper paid and amount_total equals the store's total.
 
 Odoo prices a sale in its pricelist's currency: an order in another currency than the company's needs a
 pricelist in that currency (else it parks as `unknown_currency`).
@@ -23,14 +24,20 @@ from synchub.connectors.odoo import mapping
 from synchub.connectors.odoo.client import OdooClient
 from synchub.connectors.odoo.mapping import LineSpec
 from synchub.connectors.odoo.settings import OdooSettings
-from synchub.errors import MissingSku, PermanentError, UnknownSku
+from synchub.errors import MissingSku, PermanentError, TotalMismatch, UnknownSku
 from synchub.models import Customer, Order, StockLevel
+from synchub.models.order_totals import TotalPart, order_total_breakdown
 from synchub.ports import SalesOrderRef, StockChanges
 
 logger = Logger(service="synchub")
 
 DISCOUNT_PRODUCT = "DISCOUNT"
 TAX_PRODUCT = "TAX"
+# The service products the parts of an order total are booked on (the same codes as the Tryton adapter's).
+SERVICE_PRODUCTS: dict[TotalPart, str] = {
+    TotalPart.DISCOUNT: DISCOUNT_PRODUCT, TotalPart.TAX: TAX_PRODUCT, TotalPart.TIP: "TIP",
+    TotalPart.DUTY: "DUTY", TotalPart.GIFT_CARD: "GIFT_CARD", TotalPart.ADJUSTMENT: "ADJUSTMENT",
+}
 _PAGE = 1000
 _SEARCH_STILL_FRESH = 30.0  # seconds a "no sale for this reference" answer spares create_sales_order's search
 # A confirmed sale.order's cancel asks for a confirmation wizard unless told not to (sale's _show_cancel_wizard).
@@ -196,30 +203,33 @@ class OdooErp:
     # -- internals: sales ------------------------------------------------------------------------
 
     def _line_specs(self, order: Order, products: dict[str, str]) -> list[LineSpec]:
-        unknown = [line.sku for line in order.lines if line.sku and not products.get(line.sku)]
+        unknown = [line.sku for line in order.lines if line.sku and line.needs_product and not products.get(line.sku)]
         if unknown:
             raise UnknownSku(unknown)
         unresolved = [line for line in order.lines_without_sku if not products.get(line.product_key or "")]
         if unresolved:  # never book a catalogue product on the fee service
             raise MissingSku([line.source_line_id for line in unresolved],
                              [line.store_item_ref or "" for line in unresolved])
-        specs = [LineSpec(self._service(self.config.fee_product) if line.product_key is None
-                          else int(products[line.product_key]),
-                          Decimal(line.quantity), line.unit_price.amount, line.title)
-                 for line in order.lines]
-        for shipping in order.shipping_lines:
-            specs.append(LineSpec(self._service(self.config.shipping_product), Decimal(1), shipping.price.amount,
-                                  shipping.title))
-        tax = Decimal(0) if order.taxes_included else order.total_tax.amount
-        before_discount = sum((spec.quantity * spec.unit_price for spec in specs), Decimal(0)) + tax
-        discount = order.total.amount - before_discount
-        if discount:
-            codes = ", ".join(order.discount_codes)
-            specs.append(LineSpec(self._service(DISCOUNT_PRODUCT), Decimal(1), discount,
-                                  f"Discount ({codes})" if codes else "Discount"))
-        if tax:
-            specs.append(LineSpec(self._service(TAX_PRODUCT), Decimal(1), tax, "Tax collected by the store"))
+        breakdown = order_total_breakdown(order)
+        if not breakdown.balanced:  # the flow checks first; a direct caller must not book invented money
+            raise TotalMismatch(order.reference, breakdown.figures())
+        specs = []
+        for piece in breakdown.pieces:  # one line per part of the total, so Odoo's total is the store's
+            if piece.line is None:  # shipping, tax, tip, duty, adjustment, discount: one unit at its amount
+                specs.append(LineSpec(self._part_service(piece.part), Decimal(1), piece.amount, piece.title))
+                continue
+            product = (int(products[piece.line.product_key or ""]) if piece.part is TotalPart.ITEM
+                       else self._part_service(piece.part))  # a fee or a gift card sold keeps qty and price
+            specs.append(LineSpec(product, piece.quantity, piece.unit_price, piece.title))
         return specs
+
+    def _part_service(self, part: TotalPart) -> int:
+        """The service product (by SKU) of a non-catalogue part of an order total."""
+        if part is TotalPart.SHIPPING:
+            return self._service(self.config.shipping_product)
+        if part is TotalPart.FEE:
+            return self._service(self.config.fee_product)
+        return self._service(SERVICE_PRODUCTS[part])
 
     def _find_row(self, reference: str) -> dict[str, Any] | None:
         rows = self.client.call("sale.order", "search_read", domain=[["client_order_ref", "=", reference]],
