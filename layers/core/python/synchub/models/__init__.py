@@ -5,6 +5,7 @@ from synchub.models.envelope import DETAIL_SOURCE, EventEnvelope, PayloadRef
 from synchub.models.inventory import StockLevel, StockUpdate, StockUpdateResult, StoreStock
 from synchub.models.money import Money
 from synchub.models.order import FinancialStatus, FulfillmentStatus, Order, OrderLine, ShippingLine
+from synchub.models.shipment import Shipment, ShippedLine, StoreFulfillment, Tracking, split_reference
 
 __all__ = [
     "DETAIL_SOURCE",
@@ -18,12 +19,17 @@ __all__ = [
     "Order",
     "OrderLine",
     "PayloadRef",
+    "Shipment",
+    "ShippedLine",
     "ShippingLine",
     "StockLevel",
     "StockUpdate",
     "StockUpdateResult",
+    "StoreFulfillment",
     "StoreStock",
+    "Tracking",
     "UpsertOutcome",
     "normalise_email",
     "normalise_phone",
+    "split_reference",
 ]
