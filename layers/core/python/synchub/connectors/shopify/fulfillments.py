@@ -24,12 +24,13 @@ from synchub.ports import FulfillmentResult
 
 logger = Logger(service="synchub")
 
+# Requested cost about 560 of the 1,000 a query may ask for: 10 fulfilment orders of 50 line items each.
 ORDER_FULFILLMENT = """query OrderFulfillment($id: ID!) {
   order(id: $id) {
     id displayFulfillmentStatus
     fulfillments(first: 50) { id status trackingInfo(first: 10) { company number url } }
-    fulfillmentOrders(first: 20) {
-      nodes { id status lineItems(first: 100) { nodes { id sku remainingQuantity } } }
+    fulfillmentOrders(first: 10) {
+      nodes { id status lineItems(first: 50) { nodes { id sku remainingQuantity } } }
     }
   }
 }"""
@@ -79,7 +80,7 @@ class ShopifyFulfillments:
         self.admin = admin
 
     def fulfil(self, shipment: Shipment) -> FulfillmentResult | None:
-        order = self.admin.execute(ORDER_FULFILLMENT, {"id": order_gid(shipment.order_id)}).get("order")
+        order = self.admin.execute(ORDER_FULFILLMENT, {"id": order_gid(shipment.order_id)}, cost=560).get("order")
         if order is None:
             raise PermanentError(f"Shopify has no order {shipment.order_id}", reason="store_order_not_found")
         existing = self._existing(order, shipment)

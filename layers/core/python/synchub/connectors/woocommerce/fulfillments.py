@@ -73,9 +73,9 @@ class WooCommerceFulfillments:
                                  reason="store_order_closed")
         ours = set(tracking_ids(shipment))
         items = meta_items(order)
-        created = not any(item.get("tracking_id") in ours for item in items)
+        new_items = not any(item.get("tracking_id") in ours for item in items)
         body: dict[str, Any] = {}
-        if created and shipment.tracking:
+        if new_items and shipment.tracking:
             body["meta_data"] = [{"key": TRACKING_META, "value": items + tracking_items(shipment)}]
         if shipment.complete and order.get("status") not in DONE:
             body["status"] = "completed"
@@ -83,12 +83,13 @@ class WooCommerceFulfillments:
             order = self.client.put(f"orders/{int(shipment.order_id)}", body)
         note = customer_note(shipment)
         notes = self.client.get(f"orders/{int(shipment.order_id)}/notes", {"type": "customer"})
-        if not any(existing.get("note") == note for existing in notes or ()):
+        noted = any(existing.get("note") == note for existing in notes or ())
+        if not noted:  # also after a crash between the meta write and the note
             self.client.post(f"orders/{int(shipment.order_id)}/notes", {"note": note, "customer_note": True})
-        else:
-            created = False if not shipment.tracking else created
+        created = new_items if shipment.tracking else not noted  # no tracking: the note is the record
         status = FulfillmentStatus.FULFILLED if order.get("status") in DONE else FulfillmentStatus.PARTIAL
-        logger.info("WooCommerce shipment recorded", extra={"created": created, "status": order.get("status")})
+        logger.info("WooCommerce shipment recorded",
+                    extra={"new_tracking": created, "order_status": order.get("status")})
         return FulfillmentResult(fulfillment_id=f"{shipment.order_id}/{tracking_ids(shipment)[0]}", created=created,
                                  order_status=status)
 
