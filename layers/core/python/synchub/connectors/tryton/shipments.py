@@ -1,8 +1,9 @@
 """Tryton customer shipments (`stock.shipment.out`) as the ERP's shipment source and sink.
 
 Carrier and tracking come from the modules `stock_shipment_cost` (the shipment's `carrier`) and
-`stock_package_shipping` (`shipping_reference` and `shipping_tracking_url` on the shipment and on each of its
-packages: one parcel each). The order is the sale behind the shipment's outgoing moves (`origin` =
+`stock_package_shipping` (`shipping_reference` on the shipment, and `shipping_reference` with
+`shipping_tracking_url` on each of its packages: one parcel each; in 7.0 only packages have a tracking URL,
+filled by carrier modules such as `stock_package_shipping_ups`). The order is the sale behind the shipment's outgoing moves (`origin` =
 `sale.line,<id>`), whose `reference` is our store order reference.
 
 Source: shipments done since a watermark, read like the stock poll (write/create stamps with an overlap
@@ -29,7 +30,7 @@ logger = Logger(service="synchub")
 
 SHIPMENT = "stock.shipment.out"
 SHIPMENT_FIELDS = ["number", "state", "create_date", "write_date", "effective_date", "carrier",
-                   "shipping_reference", "shipping_tracking_url", "outgoing_moves", "packages"]
+                   "shipping_reference", "outgoing_moves", "packages"]
 _CLOSED = ("done", "cancelled")
 
 
@@ -119,7 +120,7 @@ class TrytonShipments:
                     parcels.append(Tracking(number=package["shipping_reference"],
                                             url=package.get("shipping_tracking_url") or None))
         if row.get("shipping_reference") and row["shipping_reference"] not in {p.number for p in parcels}:
-            parcels.insert(0, Tracking(number=row["shipping_reference"], url=row.get("shipping_tracking_url") or None))
+            parcels.insert(0, Tracking(number=row["shipping_reference"]))
         return tuple(parcels)
 
     def _carrier(self, carrier_id: int) -> str:
