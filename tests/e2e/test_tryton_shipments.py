@@ -80,7 +80,7 @@ def test_a_tracking_change_after_done_is_published_again(tryton_erp, shipments):
 
 def test_a_store_fulfilment_closes_the_open_shipment_once(tryton_erp, shipments):
     order = new_order()
-    sale = place(tryton_erp, order)
+    place(tryton_erp, order)
     fulfillment = StoreFulfillment(store=order.store, order_id=order.source_id, fulfillment_id="wc-1",
                                    carrier="UPS", tracking=(Tracking(number="3PL-777"),),
                                    updated_at=datetime.now(UTC))

@@ -3,8 +3,8 @@
 Carrier and tracking come from the modules `stock_shipment_cost` (the shipment's `carrier`) and
 `stock_package_shipping` (`shipping_reference` on the shipment, and `shipping_reference` with
 `shipping_tracking_url` on each of its packages: one parcel each; in 7.0 only packages have a tracking URL,
-filled by carrier modules such as `stock_package_shipping_ups`). The order is the sale behind the shipment's outgoing moves (`origin` =
-`sale.line,<id>`), whose `reference` is our store order reference.
+filled by carrier modules such as `stock_package_shipping_ups`). The order is the sale behind the shipment's
+outgoing moves (`origin` = `sale.line,<id>`), whose `reference` is our store order reference.
 
 Source: shipments done since a watermark, read like the stock poll (write/create stamps with an overlap
 window, the keys seen in the window carried in the watermark). Sink: a store-side fulfilment ships the
