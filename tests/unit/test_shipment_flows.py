@@ -168,3 +168,11 @@ def test_a_cancelled_store_fulfilment_closes_nothing():
     outcome = fulfilment_to_erp(fulfilment_event({"order_id": 1001, "id": 5, "status": "cancelled"}),
                                 payloads=FakeFulfillmentPayloads(), shipments=erp, master="store", mappings=mappings)
     assert outcome.reason == "filtered:fulfilment_cancelled" and erp.closed == []
+
+
+def test_a_shipment_of_a_store_not_configured_here_is_skipped(world):
+    erp, store, mappings = world
+    erp.ship(shipment("41", order="pos:77"))
+    [event] = polled(erp, mappings)
+    outcome = ship_to_store(event, fulfillments=lambda _: store, master=lambda _: None, mappings=mappings)
+    assert outcome.reason == "filtered:unknown_store" and store.creates == 0

@@ -68,11 +68,16 @@ def written(shipment: Shipment) -> dict[str, object]:
 
 
 def ship_to_store(envelope: EventEnvelope, *, fulfillments: Callable[[str], Fulfillments],
-                  master: Callable[[str], str], mappings: MappingStore) -> Outcome:
-    """One ERP shipment becomes one fulfilment of its store order (or updates the one written before)."""
+                  master: Callable[[str], str | None], mappings: MappingStore) -> Outcome:
+    """One ERP shipment becomes one fulfilment of its store order (or updates the one written before).
+    `master` names a store's fulfilment master, None for a store not configured here (an ERP sale from
+    another channel), whose shipments are none of our business."""
     shipment = Shipment.model_validate(envelope.payload)
     store = shipment.store
-    if master(store) != ERP_MASTER:
+    owner = master(store)
+    if owner is None:
+        return Outcome.skipped("filtered:unknown_store", store=store)
+    if owner != ERP_MASTER:
         return Outcome.skipped("filtered:store_is_fulfilment_master", store=store)
     digest = content_hash(written(shipment))
     with exclusive(mappings, "shipment:store", shipment.key, owner=envelope.event_id):
