@@ -11,7 +11,7 @@ from synchub.connectors.tryton.shipments import TrytonShipments
 from synchub.models import ShippedLine, StoreFulfillment, Tracking
 
 from tests.e2e.test_tryton_erp import new_order, place
-from tests.e2e.tryton_shipping import ship
+from tests.e2e.tryton_shipping import open_shipment, ship
 
 pytestmark = pytest.mark.e2e
 
@@ -91,3 +91,32 @@ def test_a_store_fulfilment_closes_the_open_shipment_once(tryton_erp, shipments)
     assert row["state"] == "done" and row["shipping_reference"] == "3PL-777" and row["carrier"]
     assert shipments.close_shipments(fulfillment) == []  # a repeat closes nothing
     assert tryton_erp.find_sales_order(order.store_reference).state in ("processing", "done")
+
+
+def test_several_parcels_are_the_packages_shipping_references(tryton_erp, shipments):
+    """stock_package_shipping: each package of the shipment carries its parcel's tracking reference."""
+    client = tryton_erp.client
+    start = shipments.shipments_since(None).watermark
+    order = new_order()
+    sale = place(tryton_erp, order)
+    row = open_shipment(client, int(sale.id))
+    shipment_id = row["id"]
+    if row["state"] == "draft":
+        client.model("stock.shipment.out", "wait", [shipment_id])
+    carrier, = client.model("carrier", "search", [("party.name", "=", "UPS")], 0, 1, None)
+    client.model("stock.shipment.out", "write", [shipment_id], {"carrier": carrier})
+    if not client.model("stock.shipment.out", "assign_try", [shipment_id]):
+        client.model("stock.shipment.out", "assign_force", [shipment_id])
+    client.model("stock.shipment.out", "pick", [shipment_id])
+    client.model("stock.shipment.out", "pack", [shipment_id])
+    moves = client.model("stock.shipment.out", "read", [shipment_id], ["outgoing_moves"])[0]["outgoing_moves"]
+    box = (client.model("stock.package.type", "search", [("name", "=", "Box")], 0, 1, None)
+           or client.model("stock.package.type", "create", [{"name": "Box"}]))[0]
+    halves = [moves[: len(moves) // 2 or 1], moves[len(moves) // 2 or 1:]]
+    for number, part in zip(("PARCEL-1", "PARCEL-2"), halves, strict=True):
+        client.model("stock.package", "create", [{"shipment": f"stock.shipment.out,{shipment_id}", "type": box,
+                                                  "shipping_reference": number, "moves": [["add", part]]}])
+    client.model("stock.shipment.out", "done", [shipment_id])
+
+    [shipment] = mine(shipments.shipments_since(start), order.store_reference)
+    assert shipment.tracking_numbers == ("PARCEL-1", "PARCEL-2")
