@@ -140,7 +140,8 @@ class StockSource(Protocol):
 
 class ShipmentSource(Protocol):
     def shipments_since(self, since: str | None) -> ShipmentChanges:
-        """Customer shipments done after `since` (None: from now on; nothing is replayed), with the next watermark."""
+        """Customer shipments done after `since`, oldest first, with the next watermark. None (the first poll)
+        looks back a short while (the adapter's choice), never through the ERP's whole history."""
         ...
 
 
