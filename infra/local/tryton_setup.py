@@ -211,6 +211,22 @@ def _products(catalog: dict[str, Any], accounts: dict[str, Any]) -> None:
     inventory.click("confirm")
 
 
+def _carriers(catalog: dict[str, Any]) -> None:
+    """Carriers a shipment can name (party = the carrier company, product = its service)."""
+    from proteus import Model
+
+    Party = Model.get("party.party")
+    Product = Model.get("product.product")
+    Carrier = Model.get("carrier")
+    for item in catalog.get("carriers", ()):
+        if Carrier.find([("party.name", "=", item["name"])]):
+            continue
+        party = Party(name=item["name"])
+        party.save()
+        product, = Product.find([("code", "=", item["service"])])
+        Carrier(party=party, carrier_product=product).save()
+
+
 def seed(config_file: Path, database: str, catalog_path: Path) -> None:
     from proteus import config
 
@@ -225,6 +241,7 @@ def seed(config_file: Path, database: str, catalog_path: Path) -> None:
         _fiscal_year(company, year)
     _payment_term()
     _products(catalog, accounts)
+    _carriers(catalog)
 
 
 def main() -> None:

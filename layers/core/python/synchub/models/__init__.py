@@ -19,6 +19,7 @@ from synchub.models.order_totals import (
     minor_unit_exponent,
     order_total_breakdown,
 )
+from synchub.models.shipment import Shipment, ShippedLine, StoreFulfillment, Tracking, split_reference
 
 __all__ = [
     "DETAIL_SOURCE",
@@ -33,17 +34,22 @@ __all__ = [
     "OrderAdjustment",
     "OrderLine",
     "PayloadRef",
+    "Shipment",
+    "ShippedLine",
     "ShippingLine",
     "StockLevel",
     "StockUpdate",
     "StockUpdateResult",
+    "StoreFulfillment",
     "StoreStock",
     "TotalBreakdown",
     "TotalPart",
     "TotalPiece",
+    "Tracking",
     "UpsertOutcome",
     "minor_unit_exponent",
     "normalise_email",
     "normalise_phone",
     "order_total_breakdown",
+    "split_reference",
 ]
