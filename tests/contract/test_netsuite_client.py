@@ -58,6 +58,7 @@ class Recorder:
 
 
 def settings(auth: str = "tba", **extra: Any) -> NetSuiteSettings:
+    extra.setdefault("read_governance", False)  # its own tests below; the others pin one request at a time
     return NetSuiteSettings(account_id="123456_SB1", auth=auth, jwt_algorithm="ES256", **extra)  # type: ignore[arg-type]
 
 
@@ -253,13 +254,44 @@ def test_a_sales_order_is_posted_approved_with_our_reference_and_lines_that_sum_
     assert sum(1 for r in fake.requests if r.method == "GET") == 1
 
 
+# -- governance limits ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "allowed"), [("governance_limits_integration_specific.json", 2),
+                                               ("governance_limits_account_limit.json", 3)])
+def test_the_published_governance_limits_shrink_a_larger_configured_share(body: str, allowed: int) -> None:
+    from synchub.connectors.netsuite import client as module
+
+    fake = Recorder(reply(200, sample(body)), reply(200, sample("suiteql_item_last_page.json")))
+    account = f"gov-{allowed}"
+    ns = client(fake, read_governance=True, concurrency=10)
+    ns.account, ns._signed.share = account, module.concurrency_share(account, 10)
+    ns.suiteql("SELECT id FROM item ORDER BY id")
+    ns.suiteql("SELECT id FROM item ORDER BY id")
+    paths = [r.url.path for r in fake.requests]
+    assert paths == ["/services/rest/system/v1/governanceLimits"] + ["/services/rest/query/v1/suiteql"] * 2
+    assert module._SIZES[account] == allowed and ns._signed.share is module._SHARES[account]
+
+
+def test_a_role_that_may_not_read_the_governance_limits_keeps_the_configured_share() -> None:
+    from synchub.connectors.netsuite import client as module
+
+    denied = {"type": "x", "title": "Forbidden", "status": 403,
+              "o:errorDetails": [{"detail": "Permission Violation", "o:errorCode": "INSUFFICIENT_PERMISSION"}]}
+    fake = Recorder(reply(403, denied), reply(200, sample("suiteql_item_last_page.json")))
+    ns = client(fake, read_governance=True, concurrency=4)
+    ns.account, ns._signed.share = "gov-denied", module.concurrency_share("gov-denied", 4)
+    assert ns.suiteql("SELECT id FROM item ORDER BY id")["count"] == 1
+    assert module._SIZES["gov-denied"] == 4 and len(fake.requests) == 2
+
+
 # -- SyncHub's concurrency share against the sandbox ------------------------------------------------
 
 def _parallel(share: int, limit: int, workers: int = 6) -> tuple[Any, list[Any]]:
     app = create_app("123456_SB1", tba=TBA, account_limit=limit, latency=0.02)
     transport = httpx.WSGITransport(app=app)
     account = f"123456_SB1-share-{share}-{limit}"
-    config = NetSuiteSettings(account_id="123456_SB1", auth="tba", concurrency=share, api_url=BASE)
+    config = NetSuiteSettings(account_id="123456_SB1", auth="tba", concurrency=share, api_url=BASE,
+                              read_governance=False)
     results: list[Any] = []
 
     def work() -> None:

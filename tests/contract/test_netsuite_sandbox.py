@@ -155,3 +155,14 @@ def test_closing_an_approved_order_s_lines_releases_its_commitment_and_closes_it
     assert closed.status_code == 204 and app.committed("MUG-CER-01") == 0
     [sale] = app.sales_orders("main_3A1")
     assert sale["orderStatus"] == {"id": "H", "refName": "Closed"}
+
+
+def test_governance_limits_answer_in_the_published_shapes() -> None:
+    app = create_app(tba=TBA, account_limit=5)
+    url = f"{BASE}/system/v1/governanceLimits"
+    shared = http(app).get(url, headers=signed("GET", url)).json()
+    assert set(shared) == set(sample("governance_limits_account_limit.json"))
+    assert shared["integrationLimitType"] == "accountLimit"
+    app.allocated = 2
+    own = http(app).get(url, headers=signed("GET", url)).json()
+    assert own == sample("governance_limits_integration_specific.json")

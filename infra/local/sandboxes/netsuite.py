@@ -91,6 +91,7 @@ class NetSuiteSandbox(Sandbox):
         self.now: Callable[[], dt.datetime] = now or (lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
         self.wall = wall
         self.account_limit, self.other_integrations = account_limit, 0
+        self.allocated: int | None = None  # the limit the administrator allocated to this integration record
         self.peak_in_flight, self._in_flight = 0, 0
         self._flight = threading.Lock()
         self.tokens: dict[str, float] = {}  # access token -> expires at (wall clock)
@@ -98,7 +99,8 @@ class NetSuiteSandbox(Sandbox):
         self._nonces: set[str] = set()
         self.unordered_queries: list[str] = []  # paged SuiteQL without ORDER BY (the connector must send none)
         self.tables: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in (
-            "customer", "item", "location", "transaction", "transactionline", "stock")}
+            "customer", "item", "location", "transaction", "transactionline")}
+        self.levels: dict[int, dict[int, dict[str, Decimal]]] = {}  # item -> location -> onhand, committed
         self._ids: dict[str, int] = {}
         self._seed(json.loads((catalog or DEMO_CATALOG).read_text(encoding="utf-8")))
 
@@ -125,7 +127,6 @@ class NetSuiteSandbox(Sandbox):
             item_id = self._insert("item", {"itemid": item["sku"], "displayname": item["title"],
                                             "itemtype": "InvtPart", "isinactive": False, "taxcode": DEFAULT_TAX},
                                    start=100)
-            self.tables["stock"][item_id] = {}
             self._stock(item_id, self.location_id)["onhand"] = Decimal(str(item.get("stock", 0)))
         for item in catalog.get("services", []):
             kind = "Discount" if item["code"] == "DISCOUNT" else "OthCharge"
@@ -138,8 +139,7 @@ class NetSuiteSandbox(Sandbox):
         return record_id
 
     def _stock(self, item: int, location: int) -> dict[str, Decimal]:
-        return self.tables["stock"].setdefault(item, {}).setdefault(  # type: ignore[return-value]
-            location, {"onhand": Decimal(0), "committed": Decimal(0)})  # type: ignore[arg-type]
+        return self.levels.setdefault(item, {}).setdefault(location, {"onhand": Decimal(0), "committed": Decimal(0)})
 
     def sales_orders(self, external_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -153,7 +153,7 @@ class NetSuiteSandbox(Sandbox):
     def committed(self, sku: str) -> Decimal:
         with self._lock:
             item = self._item_by_sku(sku)
-            return sum((level["committed"] for level in self.tables["stock"].get(item, {}).values()), Decimal(0))
+            return sum((level["committed"] for level in self.levels.get(item, {}).values()), Decimal(0))
 
     def set_stock(self, sku: str, quantity: float) -> None:
         """An inventory adjustment made in NetSuite behind SyncHub's back: a transaction with one line."""
@@ -276,8 +276,13 @@ class NetSuiteSandbox(Sandbox):
             self.tokens.clear()
 
     def _on_governance(self, request: Request) -> Response:
-        return self.json({"accountConcurrencyLimit": self.account_limit,
-                          "unallocatedConcurrencyLimit": self.account_limit, "limitType": "accountLimit"})
+        answer: dict[str, Any] = {"accountConcurrencyLimit": self.account_limit,
+                                  "accountUnallocatedConcurrencyLimit": self.account_limit - (self.allocated or 0)}
+        if self.allocated:
+            answer.update(integrationConcurrencyLimit=self.allocated, integrationLimitType="integrationSpecific")
+        else:
+            answer["integrationLimitType"] = "accountLimit"
+        return self.json(answer)
 
     # -- SuiteQL -----------------------------------------------------------------------------------
     def _on_suiteql(self, request: Request) -> Response:
@@ -314,7 +319,7 @@ class NetSuiteSandbox(Sandbox):
 
     def _views(self) -> dict[str, Callable[[], Iterable[dict[str, Any]]]]:
         def stock() -> Iterable[dict[str, Any]]:
-            for item, places in self.tables["stock"].items():
+            for item, places in self.levels.items():
                 for location, level in places.items():
                     yield {"item": item, "location": location, "quantityonhand": level["onhand"],
                            "quantitycommitted": level["committed"],

@@ -11,6 +11,7 @@ INVALID_PARAMETER, "Invalid search query"). Names are case-insensitive; result c
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -218,10 +219,10 @@ def run(query: Query, tables: dict[str, Callable[[], Iterable[dict[str, Any]]]])
     if query.table not in tables:
         raise SuiteQLError(f"Record '{query.table}' was not found.")
     rows = [row for row in tables[query.table]() if all(_matches(row, c) for c in query.where)]
-    for column, descending in reversed(query.order):
-        if rows and column not in rows[0]:
-            raise SuiteQLError(f"field {column!r} not found")
-        rows.sort(key=lambda row, c=column: (row.get(c) is None, _sort_key(row.get(c))), reverse=descending)
+    for name, descending in reversed(query.order):
+        if rows and name not in rows[0]:
+            raise SuiteQLError(f"field {name!r} not found")
+        rows.sort(key=functools.partial(_ordering, name), reverse=descending)
     out = []
     for row in rows:
         item: dict[str, Any] = {"links": []}
@@ -236,6 +237,10 @@ def run(query: Query, tables: dict[str, Callable[[], Iterable[dict[str, Any]]]])
             item[column.alias] = _text(value)
         out.append(item)
     return out
+
+
+def _ordering(name: str, row: dict[str, Any]) -> tuple[bool, Any]:
+    return row.get(name) is None, _sort_key(row.get(name))
 
 
 def _sort_key(value: Any) -> Any:

@@ -33,6 +33,7 @@ SUITEQL_PAGE = 1000  # NetSuite's maximum page of SuiteQL results
 THROTTLE_CODES = ("SSS_REQUEST_LIMIT_EXCEEDED", "CONCURRENCY_LIMIT_EXCEEDED")
 CREDENTIAL_CODES = ("INVALID_LOGIN", "INVALID_LOGIN_ATTEMPT", "INVALID_LOGIN_CREDENTIALS")
 _SHARES: dict[str, threading.BoundedSemaphore] = {}
+_SIZES: dict[str, int] = {}
 _SHARES_LOCK = threading.Lock()
 
 
@@ -46,8 +47,17 @@ def concurrency_share(account: str, size: int) -> threading.BoundedSemaphore:
     """The process's one semaphore for `account` (every connection to one account shares SyncHub's share)."""
     with _SHARES_LOCK:
         if account not in _SHARES:
-            _SHARES[account] = threading.BoundedSemaphore(size)
+            _SHARES[account], _SIZES[account] = threading.BoundedSemaphore(size), size
         return _SHARES[account]
+
+
+def allowed_concurrency(limits: dict[str, Any]) -> int | None:
+    """What the governanceLimits answer allows this integration: its own allocation (integrationSpecific), else
+    the account's unallocated limit shared by every integration without one (accountLimit); None: not said."""
+    kind = limits.get("integrationLimitType")
+    value = limits.get("integrationConcurrencyLimit") if kind == "integrationSpecific" else \
+        limits.get("accountUnallocatedConcurrencyLimit") if kind == "accountLimit" else None
+    return int(value) if isinstance(value, (int, float, str)) and str(value).isdigit() and int(value) > 0 else None
 
 
 class _Signed(httpx.Auth):
@@ -89,9 +99,12 @@ def _throttled(response: httpx.Response) -> TransientError | None:
 
 class NetSuiteClient:
     def __init__(self, http: VendorHttp, auth: Authenticator, *, base_url: str,
-                 share: threading.BoundedSemaphore) -> None:
+                 share: threading.BoundedSemaphore, account: str = "", read_governance: bool = False) -> None:
         self.http, self.auth, self.base_url = http, auth, base_url.rstrip("/")
         self._signed = _Signed(auth, share)
+        self.account = account
+        self._governance_pending = read_governance
+        self.governance: dict[str, Any] | None = None
 
     @classmethod
     def connect(cls, settings: Any, secret: dict[str, Any], *, http_client: httpx.Client | None = None,
@@ -101,12 +114,34 @@ class NetSuiteClient:
         client = http_client or httpx.Client(timeout=DEFAULT_TIMEOUT, headers={"User-Agent": "SyncHub"})
         auth = authenticator(settings, secret, post=client.post)
         http = VendorHttp(VENDOR, client, policy=policy, classify=_throttled)
-        return cls(http, auth, base_url=settings.base_url,
-                   share=concurrency_share(settings.account_id, settings.concurrency))
+        return cls(http, auth, base_url=settings.base_url, account=settings.account_id,
+                   share=concurrency_share(settings.account_id, settings.concurrency),
+                   read_governance=settings.read_governance)
+
+    def read_governance(self) -> dict[str, Any] | None:
+        """`GET /system/v1/governanceLimits` once per process: when the limit NetSuite allows this integration is
+        below the configured share, the share shrinks to it. Only administrators may read it: a refusal keeps
+        the configured share."""
+        self._governance_pending = False
+        try:
+            self.governance = _object(self.request("GET", "system/v1/governanceLimits"))
+        except (PermissionDenied, VendorRejected):
+            return None
+        allowed = allowed_concurrency(self.governance)
+        if allowed is not None and self.account:
+            with _SHARES_LOCK:
+                if allowed < _SIZES.get(self.account, allowed + 1):
+                    _SHARES[self.account] = self._signed.share = threading.BoundedSemaphore(allowed)
+                    _SIZES[self.account] = allowed
+                else:
+                    self._signed.share = _SHARES.get(self.account, self._signed.share)
+        return self.governance
 
     # -- transport ---------------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None,
                 headers: dict[str, str] | None = None) -> httpx.Response:
+        if self._governance_pending:
+            self.read_governance()
         url = f"{self.base_url}/{path.lstrip('/')}"
         sent = {"Accept": "application/json", **(headers or {})}
         content = None

@@ -23,6 +23,9 @@ class NetSuiteSettings(ErpSettings):
     # every integration): requests in flight at once per process. A Lambda's reserved concurrency times this
     # is SyncHub's total; keep it within the limit the administrator allocated to the integration record.
     concurrency: int = Field(default=2, ge=1, le=100)
+    # Read the limit NetSuite allocates to this integration (governanceLimits, administrators only) once per
+    # process and keep the share within it.
+    read_governance: bool = True
     # Our warehouse code -> NetSuite location internal id. A code left out is looked up by location name.
     locations: dict[str, str] = Field(default_factory=dict)
     subsidiary: str | None = None  # internal id of the customers' subsidiary (OneWorld accounts)
