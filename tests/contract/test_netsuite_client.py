@@ -326,3 +326,111 @@ def test_over_the_account_limit_netsuite_refuses_and_the_client_retries_until_it
     assert 3 in results  # and went through
     # what the retries could not get through is transient (back to the queue), never parked
     assert all(r == 3 or (isinstance(r, TransientError) and r.reason == "throttled") for r in results)
+
+
+# -- against the sandbox: stock, approval, cancellation ------------------------------------------------
+
+class Sandboxed:
+    """The sandbox behind a transport that keeps every SuiteQL query sent."""
+
+    def __init__(self, **options: Any) -> None:
+        import datetime as dt
+
+        self.moment = dt.datetime(2026, 5, 4, 10, 30, 0)
+        self.app = create_app("123456_SB1", tba=TBA, now=lambda: self.moment)
+        self.wsgi = httpx.WSGITransport(app=self.app)
+        self.queries: list[str] = []
+        http = httpx.Client(transport=httpx.MockTransport(self.forward))
+        config = settings(api_url=BASE, **options)
+        self.erp = NetSuiteErp(NetSuiteClient.connect(config, TBA, http_client=http,
+                                                      policy=RetryPolicy(sleep=lambda _: None)), config)
+
+    def forward(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/suiteql"):
+            self.queries.append(json.loads(request.content)["q"])
+        response = self.wsgi.handle_request(request)
+        response.read()
+        return response
+
+    def order(self, order_id: int = 1001) -> tuple[Any, str, dict[str, str]]:
+        payload = load_json("shopify/orders_create")
+        payload["id"] = order_id
+        order = ShopifyPayloads().order("main", payload)
+        customer = self.erp.upsert_customer(order.customer, reference=f"main:{order.customer.source_id}")
+        return order, customer, self.erp.resolve_products(order.skus)
+
+
+def test_full_stock_pages_are_ordered_by_sku_and_every_query_by_a_unique_key() -> None:
+    ns = Sandboxed()
+    pages = list(ns.erp.iter_stock(["WH"], page_size=3))
+    skus = [level.sku for page in pages for level in page]
+    assert [len(page) for page in pages] == [3, 3, 2] and skus == sorted(skus) and len(set(skus)) == 8
+    mug = next(level for page in pages for level in page if level.sku == "MUG-CER-01")
+    assert (mug.on_hand, mug.reserved) == (300, 0)
+    assert all(" ORDER BY " in query for query in ns.queries)
+    item_pages = [q for q in ns.queries if q.startswith("SELECT id, itemid FROM item WHERE itemtype")]
+    assert item_pages and all(q.endswith("ORDER BY itemid, id") for q in item_pages)
+
+
+def test_stock_changes_report_each_movement_once_even_within_one_second() -> None:
+    ns = Sandboxed()  # the sandbox's clock stands still: every transaction has the same lastmodifieddate
+    first = ns.erp.stock_changes(None, ["WH"])
+    assert len(first.levels) == 8
+    ns.app.set_stock("CAP-NVY-OS", 61)
+    changed = ns.erp.stock_changes(first.watermark, ["WH"])
+    assert [(level.sku, level.on_hand) for level in changed.levels] == [("CAP-NVY-OS", 61)]
+    assert ns.erp.stock_changes(changed.watermark, ["WH"]).levels == ()
+    ns.app.set_stock("CAP-NVY-OS", 60)
+    again = ns.erp.stock_changes(changed.watermark, ["WH"])
+    assert [(level.sku, level.on_hand) for level in again.levels] == [("CAP-NVY-OS", 60)]
+
+
+def test_an_approved_order_commits_stock_that_the_next_poll_reports() -> None:
+    ns = Sandboxed()
+    first = ns.erp.stock_changes(None, ["WH"])
+    order, customer, products = ns.order()
+    ns.erp.create_sales_order(order, customer_id=customer, products=products)
+    changed = {level.sku: level for level in ns.erp.stock_changes(first.watermark, ["WH"]).levels}
+    assert changed["HOOD-GRY-M"].reserved == 1 and set(changed) == set(order.skus)
+
+
+def test_an_order_left_pending_approval_by_a_crash_is_approved_not_created_again() -> None:
+    ns = Sandboxed()
+    order, customer, products = ns.order()
+    ns.erp.config = settings(api_url=BASE, approve_on_create=False)
+    ns.erp.create_sales_order(order, customer_id=customer, products=products)  # the attempt that died here
+    ns.erp.config = settings(api_url=BASE)
+
+    sale = ns.erp.create_sales_order(order, customer_id=customer, products=products)
+
+    [record] = ns.app.sales_orders()
+    assert sale.id == record["id"] and record["orderStatus"]["id"] == "B" and sale.state == "confirmed"
+    assert ns.app.committed("HOOD-GRY-M") == 1
+
+
+def test_an_order_pending_approval_is_cancelled_and_an_approved_one_closed() -> None:
+    ns = Sandboxed(approve_on_create=False)
+    order, customer, products = ns.order(1001)
+    pending = ns.erp.create_sales_order(order, customer_id=customer, products=products)
+    assert pending.state == "draft" and ns.app.committed("HOOD-GRY-M") == 0
+    assert ns.erp.cancel_sales_order(pending).state == "cancelled"
+    ns.erp.config = settings(api_url=BASE)
+    second, _, _ = ns.order(1002)
+    approved = ns.erp.create_sales_order(second, customer_id=customer, products=products)
+    assert ns.app.committed("HOOD-GRY-M") == 1
+    assert ns.erp.cancel_sales_order(approved).state == "cancelled"
+    assert ns.erp.cancel_sales_order(approved).state == "cancelled"  # repeating it changes nothing
+    statuses = sorted(record["orderStatus"]["id"] for record in ns.app.sales_orders())
+    assert statuses == ["C", "H"] and ns.app.committed("HOOD-GRY-M") == 0
+
+
+def test_a_fulfilled_order_is_not_rewritten_by_a_later_store_edit() -> None:
+    ns = Sandboxed()
+    order, customer, products = ns.order()
+    sale = ns.erp.create_sales_order(order, customer_id=customer, products=products)
+    [record] = [row for row in ns.app.tables["transaction"].values() if row["recordtype"] == "salesorder"]
+    record["lines"][0]["quantityfulfilled"] = 1  # a warehouse shipped part of it
+    bigger = order.model_copy(update={"lines": (order.lines[0].model_copy(update={"quantity": 5}), *order.lines[1:])})
+    with pytest.raises(PermanentError) as raised:
+        ns.erp.update_sales_order(sale, bigger, products=products)
+    assert raised.value.reason == "order_edited_after_confirmation"
