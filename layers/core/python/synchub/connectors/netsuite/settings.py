@@ -20,8 +20,11 @@ class NetSuiteSettings(ErpSettings):
     jwt_algorithm: Literal["PS256", "PS384", "PS512", "ES256", "ES384", "ES512"] = "PS256"
     scopes: tuple[str, ...] = ("rest_webservices",)
     # SyncHub's share of the account's concurrency limit (15 + 10 per SuiteCloud Plus licence, shared with
-    # every integration): requests in flight at once per process. A Lambda's reserved concurrency times this
-    # is SyncHub's total; keep it within the limit the administrator allocated to the integration record.
+    # every integration): requests in flight at once per process (local mode's threads, any threaded caller).
+    # A Lambda invocation sends one request at a time, so across AWS SyncHub's total is the sum of the ERP
+    # flows' concurrent invocations (order_to_erp's SQS maximum concurrency 5, customer_to_erp 2, the stock
+    # schedules 1 each by default): cap them with `flows.<name>.max_concurrency` (or reserved concurrency) to
+    # stay within the limit the administrator allocated to SyncHub's integration record.
     concurrency: int = Field(default=2, ge=1, le=100)
     # Read the limit NetSuite allocates to this integration (governanceLimits, administrators only) once per
     # process and keep the share within it.
