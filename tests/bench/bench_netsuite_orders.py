@@ -4,7 +4,7 @@ customer placing two. HTTP requests counted by VendorHttp.calls, plus the M2M to
 
 API minimum per new order: GET salesOrder/eid:<ref> (crash safety) + SuiteQL item lookup + POST salesOrder (created
 approved, 204 + Location) = 3 for a known customer; + PUT customer/eid:<ref> (upsert, one call) = 4 for a new one.
-Per-process lookups (the warehouse's location, the service items, the first token) are made once, outside the count.
+Per-process lookups (the warehouse's location, the currency, the service items, the first token, governanceLimits) are made once, outside the count.
 """
 from __future__ import annotations
 
@@ -41,6 +41,7 @@ def calls_per_order(ctx: Context, count: int) -> list[Figure]:
     erp = netsuite_erp_from_config(config, m2m_secret(), http_client=httpx.Client(transport=httpx.WSGITransport(app=app)))
     erp.resolve_products([])  # the first token and the service items, once per process
     erp._location(config.warehouses[0])
+    erp._currency("USD")
 
     def spent() -> int:
         return erp.client.http.calls + getattr(erp.client.auth, "tokens_issued", 0)

@@ -229,6 +229,9 @@ def test_a_sales_order_is_posted_approved_with_our_reference_and_lines_that_sum_
             q = json.loads(request.content)["q"]
             if "FROM location" in q:
                 return httpx.Response(200, json={"items": [{"links": [], "id": "1", "name": "WH"}], "hasMore": False})
+            if "FROM currency" in q:
+                return httpx.Response(200, json={"items": [{"links": [], "id": "2", "symbol": "USD"}],
+                                                 "hasMore": False})
             codes = [c.strip(" '") for c in q.split("IN (")[1].split(")")[0].split(",")]
             return httpx.Response(200, json={"items": [{"links": [], "id": str(100 + i), "itemid": c}
                                                        for i, c in enumerate(codes)], "hasMore": False})
@@ -246,7 +249,7 @@ def test_a_sales_order_is_posted_approved_with_our_reference_and_lines_that_sum_
     post = next(r for r in fake.requests if r.method == "POST" and r.url.path.endswith("/salesOrder"))
     body = json.loads(post.content)
     assert body["externalId"] == "main_3A820982911946154521" and body["orderStatus"] == {"id": "B"}
-    assert body["entity"] == {"id": "647"} and body["location"] == {"id": "1"}
+    assert body["entity"] == {"id": "647"} and body["location"] == {"id": "1"} and body["currency"] == {"id": "2"}
     lines = body["item"]["items"]
     assert all(line["taxCode"] == {"id": "-7"} for line in lines)
     assert round(sum(line["quantity"] * line["rate"] for line in lines), 2) == float(order.total.amount)
@@ -422,6 +425,15 @@ def test_an_order_pending_approval_is_cancelled_and_an_approved_one_closed() -> 
     assert ns.erp.cancel_sales_order(approved).state == "cancelled"  # repeating it changes nothing
     statuses = sorted(record["orderStatus"]["id"] for record in ns.app.sales_orders())
     assert statuses == ["C", "H"] and ns.app.committed("HOOD-GRY-M") == 0
+
+
+def test_an_order_in_a_currency_the_account_lacks_parks_as_unknown_currency() -> None:
+    ns = Sandboxed()
+    order, customer, products = ns.order()
+    with pytest.raises(PermanentError) as raised:
+        ns.erp.create_sales_order(order.model_copy(update={"currency": "JPY"}), customer_id=customer,
+                                  products=products)
+    assert raised.value.reason == "unknown_currency" and ns.app.sales_orders() == []
 
 
 def test_a_fulfilled_order_is_not_rewritten_by_a_later_store_edit() -> None:

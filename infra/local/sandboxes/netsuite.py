@@ -99,7 +99,7 @@ class NetSuiteSandbox(Sandbox):
         self._nonces: set[str] = set()
         self.unordered_queries: list[str] = []  # paged SuiteQL without ORDER BY (the connector must send none)
         self.tables: dict[str, dict[int, dict[str, Any]]] = {name: {} for name in (
-            "customer", "item", "location", "transaction", "transactionline")}
+            "customer", "item", "location", "transaction", "transactionline", "currency")}
         self.levels: dict[int, dict[int, dict[str, Decimal]]] = {}  # item -> location -> onhand, committed
         self._ids: dict[str, int] = {}
         self._seed(json.loads((catalog or DEMO_CATALOG).read_text(encoding="utf-8")))
@@ -121,6 +121,9 @@ class NetSuiteSandbox(Sandbox):
         return self._ids[table]
 
     def _seed(self, catalog: dict[str, Any]) -> None:
+        for symbol in (catalog.get("currency", "USD"), "EUR", "GBP", "CAD"):
+            if not any(row["symbol"] == symbol for row in self.tables["currency"].values()):
+                self._insert("currency", {"symbol": symbol, "name": symbol})
         self.location_id = self._insert("location", {"name": catalog.get("warehouse", "WH"), "isinactive": False})
         self._insert("location", {"name": "Returns", "isinactive": False})
         for item in catalog["products"]:
@@ -330,6 +333,7 @@ class NetSuiteSandbox(Sandbox):
 
         return {"customer": table("customer"), "item": table("item"), "location": table("location"),
                 "transaction": table("transaction"), "transactionline": table("transactionline"),
+                "currency": table("currency"),
                 "inventoryitemlocations": stock}
 
     # -- records -----------------------------------------------------------------------------------
@@ -426,10 +430,14 @@ class NetSuiteSandbox(Sandbox):
             raise NetSuiteError(400, "INVALID_CONTENT", f"Invalid orderStatus {status} for a new order.",
                                 "orderStatus")
         location = int((body.get("location") or {}).get("id") or self.location_id)
+        currency = str((body.get("currency") or {}).get("id") or "1")
+        if not currency.isdigit() or int(currency) not in self.tables["currency"]:
+            raise NetSuiteError(400, "INVALID_CONTENT", "Error while accessing resource: You have entered an "
+                                f"Invalid Field Value {currency} for the following field: currency", "currency")
         lines = self._lines((body.get("item") or {}).get("items"))
         order_id = self._insert("transaction", {
             "recordtype": "salesorder", "type": "SalesOrd", "externalid": body.get("externalId"),
-            "entity": int(entity), "status": status, "location": location, "otherrefnum": body.get("otherRefNum"),
+            "entity": int(entity), "status": status, "location": location, "currency": int(currency), "otherrefnum": body.get("otherRefNum"),
             "memo": body.get("memo"), "lastmodifieddate": self.now(), "lines": lines}, start=1000)
         order = self.tables["transaction"][order_id]
         order["tranid"] = f"SO{order_id}"
@@ -494,6 +502,7 @@ class NetSuiteSandbox(Sandbox):
         view: dict[str, Any] = {
             "id": str(order["id"]), "tranId": order["tranid"], "externalId": order["externalid"],
             "entity": {"id": str(order["entity"])}, "location": {"id": str(order["location"])},
+            "currency": {"id": str(order["currency"])},
             "orderStatus": {"id": order["status"], "refName": STATUS_NAMES.get(order["status"], order["status"])},
             "otherRefNum": order["otherrefnum"], "memo": order["memo"],
             "lastModifiedDate": order["lastmodifieddate"].strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -52,6 +52,7 @@ class NetSuiteErp:
         self.overlap = overlap
         self._locations: dict[str, str] = dict(config.locations)
         self._services: dict[str, str] = {}
+        self._currencies: dict[str, str] = {}
         self._just_absent: tuple[str, float] | None = None
 
     @property
@@ -119,6 +120,7 @@ class NetSuiteErp:
             "otherRefNum": order.reference[:45],
             "memo": f"SyncHub {order.store_reference}",
             "location": {"id": self._location(self.config.warehouses[0])},
+            "currency": {"id": self._currency(order.currency)},
             "item": {"items": mapping.line_items(specs, self.config.line_tax_code)},
         }
         sale_id = self.client.write("POST", "record/v1/salesOrder", body)
@@ -263,6 +265,17 @@ class NetSuiteErp:
             if code not in self._services:
                 raise PermanentError(f"no NetSuite item with itemid {code}", reason="missing_service_product")
         return self._services[code]
+
+    def _currency(self, code: str) -> str:
+        """The currency record of an ISO code (`currency.symbol`); an order in a currency the account lacks parks."""
+        if code not in self._currencies:
+            page = self.client.suiteql(f"SELECT id, symbol FROM currency WHERE symbol = {mapping.literal(code)} "
+                                       "ORDER BY id", limit=1)
+            rows = page.get("items") or []
+            if not rows:
+                raise PermanentError(f"no NetSuite currency {code}", reason="unknown_currency")
+            self._currencies[code] = str(rows[0]["id"])
+        return self._currencies[code]
 
     def _location(self, code: str) -> str:
         if code not in self._locations:

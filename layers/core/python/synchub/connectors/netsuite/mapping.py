@@ -54,11 +54,11 @@ def customer_body(customer: Customer, subsidiary: str | None) -> dict[str, Any]:
     if subsidiary:
         body["subsidiary"] = {"id": subsidiary}
     if address is not None:
-        body["addressBook"] = {"items": [{"defaultBilling": True, "defaultShipping": True, "addressBookAddress": {
-            "addressee": " ".join(p for p in (address.first_name, address.last_name) if p) or customer.display_name,
-            "addr1": address.line1 or "", "addr2": address.line2 or "", "city": address.city or "",
-            "state": address.province_code or "", "zip": address.postal_code or "",
-            "country": address.country_code or ""}}]}
+        fields = {"addressee": " ".join(p for p in (address.first_name, address.last_name) if p)
+                  or customer.display_name, "addr1": address.line1, "addr2": address.line2, "city": address.city,
+                  "state": address.province_code, "zip": address.postal_code, "country": address.country_code}
+        body["addressBook"] = {"items": [{"defaultBilling": True, "defaultShipping": True,
+                                          "addressBookAddress": {k: v for k, v in fields.items() if v}}]}
     return body
 
 
