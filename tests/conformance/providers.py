@@ -171,10 +171,31 @@ def _ship_tryton_sale(erp: Any, sale_id: str) -> None:
     ship(erp.client, int(sale_id), carrier="UPS", reference=f"CONF-{sale_id}")
 
 
+def _netsuite(auth: str) -> Callable[..., Any]:
+    @contextmanager
+    def harness(capability: str, **_: Any) -> Iterator[Provider]:
+        from infra.local.sandboxes.netsuite import create_app
+        from tests.netsuite_keys import TBA, m2m, m2m_secret
+
+        app = create_app("123456_SB1", tba=TBA, m2m=m2m(), catalog=DEMO_CATALOG)
+        secret = TBA if auth == "tba" else m2m_secret()
+        context = _context("netsuite", {"account_id": "123456_SB1", "auth": auth, "jwt_algorithm": "ES256",
+                                        "api_url": "https://123456-sb1.suitetalk.api.netsuite.com/services/rest"},
+                           secret, app)
+        adapter = _build("netsuite", capability, context)
+        adapter.client.http.policy.sleep = lambda seconds: None
+        yield Provider(f"netsuite-{auth}", adapter,
+                       fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05), extra={"sandbox": app})
+
+    return harness
+
+
 HARNESSES: dict[str, Callable[..., Any]] = {"hubspot": hubspot, "shopify": shopify, "woocommerce": woocommerce,
-                                            "tryton": tryton, "odoo": _odoo("json2", 19)}
+                                            "tryton": tryton, "odoo": _odoo("json2", 19),
+                                            "netsuite": _netsuite("m2m")}
 # More harnesses of a registered vendor (another API flavour): the suites run them too.
-VARIANTS: dict[str, dict[str, Callable[..., Any]]] = {"odoo": {"odoo-jsonrpc": _odoo("jsonrpc", 17)}}
+VARIANTS: dict[str, dict[str, Callable[..., Any]]] = {"odoo": {"odoo-jsonrpc": _odoo("jsonrpc", 17)},
+                                                       "netsuite": {"netsuite-tba": _netsuite("tba")}}
 NEEDS_LOCAL_SERVER = {"tryton"}  # real servers, started once per session: these run with the e2e tests
 
 

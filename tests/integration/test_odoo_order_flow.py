@@ -83,16 +83,23 @@ def stage(request):
         yield OdooStage(request.param)
 
 
-def test_the_local_odoo_config_deploys_the_same_flows_as_tryton_s() -> None:
+def test_the_local_odoo_config_deploys_every_flow_its_capabilities_allow() -> None:
     from infra import topology
 
     erp = CONFIG.erp
     assert erp is not None and erp.vendor == "odoo"
     tryton = DeploymentConfig.from_file(ROOT / "infra" / "config" / "local.json")
-    assert [queue.flow for queue in topology.flow_queues(CONFIG)] == [
-        queue.flow for queue in topology.flow_queues(tryton)]
-    assert {"order_to_erp", "customer_to_erp"} <= {queue.flow for queue in topology.flow_queues(CONFIG)}
-    assert [job.schedule for job in topology.scheduled_jobs(CONFIG)] == [job.schedule for job in topology.scheduled_jobs(tryton)]
+    flows = [queue.flow for queue in topology.flow_queues(CONFIG)]
+    schedules = [job.schedule for job in topology.scheduled_jobs(CONFIG)]
+    assert {"order_to_erp", "customer_to_erp", "inventory_push"} <= set(flows) and "poll_erp_stock" in schedules
+    # What Tryton deploys beyond it is exactly what needs an ERP capability this connector does not provide yet,
+    # and local start and synth say so.
+    left_out = [name for name in [queue.flow for queue in topology.flow_queues(tryton)] if name not in flows] + [
+        name for name in [job.schedule for job in topology.scheduled_jobs(tryton)] if name not in schedules]
+    lines = topology.undeployed(CONFIG)
+    assert len(lines) == len(left_out) and all(
+        any(line.startswith(f"{name} is not deployed: no configured connection provides erp.") for line in lines)
+        for name in left_out)
 
 
 def test_two_deliveries_of_a_shopify_order_give_one_confirmed_sale_order_with_the_stores_total(stage, lambda_context):
