@@ -173,7 +173,9 @@ def counted_stdout() -> Iterator[CountingSink]:
     swapped = []
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
         for handler in getattr(logger, "handlers", []):
-            if isinstance(handler, logging.StreamHandler) and handler.stream is sys.__stdout__:
+            # Lambda's stdout: the Powertools handlers (on stdout, or on quiet()'s sink by now), not stderr.
+            if isinstance(handler, logging.StreamHandler) and handler.stream not in (sys.__stderr__, sys.stderr) \
+                    and getattr(handler.stream, "name", "") != "<stderr>":
                 swapped.append((handler, handler.setStream(sink)))
     try:
         with contextlib.redirect_stdout(sink):
