@@ -11,14 +11,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -28,20 +29,42 @@ STAMP = DEPS_DIR / ".build-stamp"
 PLACEHOLDER_DIR = ROOT / "build" / "deps-layer-placeholder"
 
 LAMBDA_PYTHON_VERSION = "3.14"  # must match infra.constructs.function.RUNTIME (a test pins this)
-PLATFORMS = ("manylinux2014_aarch64",)
 RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
 BUILD_FORMAT = 1  # bump when this script changes what it produces
-# Markers are evaluated for the Lambda interpreter, not for the machine that builds.
-TARGET_ENVIRONMENT = {
-    "python_version": LAMBDA_PYTHON_VERSION,
-    "python_full_version": f"{LAMBDA_PYTHON_VERSION}.0",
-    "implementation_name": "cpython",
-    "platform_python_implementation": "CPython",
-    "platform_machine": "aarch64",
-    "platform_system": "Linux",
-    "sys_platform": "linux",
-    "os_name": "posix",
-}
+
+
+@dataclass(frozen=True)
+class LayerTarget:
+    """The interpreter and machine a layer is built for: Lambda's, or (tests/artifact) this host's."""
+
+    python_version: str
+    platforms: tuple[str, ...]
+    machine: str
+
+    @property
+    def environment(self) -> dict[str, str]:
+        """Markers are evaluated for the target interpreter, not for the machine that builds."""
+        return {
+            "python_version": self.python_version,
+            "python_full_version": f"{self.python_version}.0",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "platform_machine": self.machine,
+            "platform_system": "Linux",
+            "sys_platform": "linux",
+            "os_name": "posix",
+        }
+
+
+LAMBDA = LayerTarget(LAMBDA_PYTHON_VERSION, ("manylinux2014_aarch64",), "aarch64")
+PLATFORMS = LAMBDA.platforms
+TARGET_ENVIRONMENT = LAMBDA.environment
+
+
+def host_target() -> LayerTarget:
+    """This machine's interpreter, so a test can import what it built (same pins, other wheels)."""
+    machine = platform.machine()
+    return LayerTarget(f"{sys.version_info.major}.{sys.version_info.minor}", (f"manylinux2014_{machine}",), machine)
 
 
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
@@ -49,19 +72,19 @@ def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]
     return list(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"])
 
 
-def stamp_for(requirements: list[str]) -> str:
+def stamp_for(requirements: list[str], target: LayerTarget = LAMBDA) -> str:
     inputs = {
         "requirements": sorted(requirements),
-        "python": LAMBDA_PYTHON_VERSION,
-        "platforms": PLATFORMS,
+        "python": target.python_version,
+        "platforms": target.platforms,
         "excluded": sorted(RUNTIME_PROVIDED),
         "format": BUILD_FORMAT,
     }
     return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
 
 
-def _pip(*args: str) -> None:
-    platform_args = [arg for platform in PLATFORMS for arg in ("--platform", platform)]
+def _pip(*args: str, target: LayerTarget = LAMBDA) -> None:
+    platform_args = [arg for name in target.platforms for arg in ("--platform", name)]
     subprocess.run(
         [
             sys.executable,
@@ -73,7 +96,7 @@ def _pip(*args: str) -> None:
             "--disable-pip-version-check",
             "--only-binary=:all:",
             "--python-version",
-            LAMBDA_PYTHON_VERSION,
+            target.python_version,
             "--implementation",
             "cp",
             *platform_args,
@@ -83,7 +106,7 @@ def _pip(*args: str) -> None:
     )
 
 
-def resolve(requirements: list[str], workdir: Path) -> dict[str, str]:
+def resolve(requirements: list[str], workdir: Path, target: LayerTarget = LAMBDA) -> dict[str, str]:
     """Resolve for the Lambda target with pip; return name -> version of what the layer must ship."""
     report = workdir / "report.json"
     _pip(
@@ -94,12 +117,13 @@ def resolve(requirements: list[str], workdir: Path) -> dict[str, str]:
         "--target",
         str(workdir / "dry"),
         *requirements,
+        target=target,
     )
     resolved = [item["metadata"] for item in json.loads(report.read_text(encoding="utf-8"))["install"]]
-    return layer_closure(requirements, resolved)
+    return layer_closure(requirements, resolved, target)
 
 
-def layer_closure(requirements: list[str], resolved: list[dict]) -> dict[str, str]:
+def layer_closure(requirements: list[str], resolved: list[dict], target: LayerTarget = LAMBDA) -> dict[str, str]:
     """Walk the dependency graph from our requirements through pip's resolution (its report's
     `metadata` entries), stopping at what the runtime provides, so a package only botocore needs
     (urllib3, dateutil, six) stays out too. Returns name -> version, sorted by name."""
@@ -120,25 +144,22 @@ def layer_closure(requirements: list[str], resolved: list[dict]) -> dict[str, st
             seen.add((name, extra))
             for text in metadata.get("requires_dist", []):
                 dependency = Requirement(text)
-                if dependency.marker is None or _applies(dependency.marker, extra):
+                if dependency.marker is None or dependency.marker.evaluate({**target.environment, "extra": extra}):
                     pending.append(dependency)
     return dict(sorted(shipped.items()))
 
 
-def _applies(marker: Marker, extra: str) -> bool:
-    return marker.evaluate({**TARGET_ENVIRONMENT, "extra": extra})
-
-
-def build_deps_layer(*, force: bool = False) -> Path:
-    """Build layers/deps/python unless the stamp says it is current; return the layer's asset dir."""
+def build_deps_layer(*, force: bool = False, target: LayerTarget = LAMBDA, deps_dir: Path = DEPS_DIR) -> Path:
+    """Build <deps_dir>/python unless its stamp says it is current; return the layer's asset dir."""
     requirements = runtime_requirements()
-    stamp = stamp_for(requirements)
-    target = DEPS_DIR / "python"
-    if not force and target.is_dir() and STAMP.is_file() and STAMP.read_text().split("\n")[0] == stamp:
-        return DEPS_DIR
+    stamp = stamp_for(requirements, target)
+    stamp_file = deps_dir / STAMP.name
+    layer = deps_dir / "python"
+    if not force and layer.is_dir() and stamp_file.is_file() and stamp_file.read_text().split("\n")[0] == stamp:
+        return deps_dir
     with tempfile.TemporaryDirectory(prefix="synchub-deps-") as tmp:
         work = Path(tmp)
-        pins = resolve(requirements, work)
+        pins = resolve(requirements, work, target)
         staging = work / "python"
         # --no-deps with exact pins: the graph walk above already chose the set; --no-compile keeps
         # .pyc (which embed build paths and times) out, so the same pins give the same bytes.
@@ -148,16 +169,17 @@ def build_deps_layer(*, force: bool = False) -> Path:
             "--target",
             str(staging),
             *(f"{name}=={version}" for name, version in pins.items()),
+            target=target,
         )
         shutil.rmtree(staging / "bin", ignore_errors=True)  # console scripts with this host's shebang
         for cache in staging.rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
-        shutil.rmtree(target, ignore_errors=True)
-        DEPS_DIR.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(staging), str(target))
+        shutil.rmtree(layer, ignore_errors=True)
+        deps_dir.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(staging), str(layer))
     lock = "\n".join(f"{name}=={version}" for name, version in pins.items())
-    STAMP.write_text(f"{stamp}\n{lock}\n", encoding="utf-8")
-    return DEPS_DIR
+    stamp_file.write_text(f"{stamp}\n{lock}\n", encoding="utf-8")
+    return deps_dir
 
 
 def placeholder_deps_dir() -> Path:

@@ -28,8 +28,7 @@ LOG_LEVEL = {"accepted": "debug", "ping": "debug", "skipped": "info", "parked": 
 def receive_webhook(event: dict[str, Any], wiring: Wiring) -> IngestResult:
     path = event.get("pathParameters") or {}
     connection_id, vendor = str(path.get("store", "")), str(path.get("platform", ""))
-    raw = event.get("body") or ""
-    body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
+    body = _raw_body(event.get("body") or "", bool(event.get("isBase64Encoded")))
     configured = wiring.config.connection(connection_id)
     return accept_webhook(
         WebhookRequest(connection_id=connection_id, vendor=vendor, headers=dict(event.get("headers") or {}),
@@ -38,6 +37,17 @@ def receive_webhook(event: dict[str, Any], wiring: Wiring) -> IngestResult:
         secret=lambda: wiring.webhook_secret(connection_id), publisher=wiring.publisher,
         parking=wiring.dead_letters, handled_topics=wiring.handled_topics,
         max_body_bytes=wiring.config.ingest.max_body_bytes, payloads=wiring.payload_store)
+
+
+def _raw_body(text: str, base64_encoded: bool) -> bytes:
+    """The bytes the store signed. Undecodable bytes reach us as lone surrogates in the event's text, kept
+    (surrogatepass) so the signature check decides; a body that is not base64 cannot carry a valid one."""
+    if base64_encoded:
+        try:
+            return base64.b64decode(text)
+        except ValueError:  # binascii.Error: not what API Gateway sends, so not what a store signed
+            return text.encode("utf-8", "surrogatepass")
+    return text.encode("utf-8", "surrogatepass")
 
 
 def receive_partner_event(event: dict[str, Any], wiring: Wiring) -> IngestResult:

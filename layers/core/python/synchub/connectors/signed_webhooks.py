@@ -31,8 +31,9 @@ def signature_matches(provided: str, raw_body: bytes, secret: str) -> bool:
 # hundred. Deeper than this is not a store's record, so it is parked with a reason instead.
 MAX_DEPTH = 64
 
-# A \uD800-\uDFFF escape: the only way a surrogate gets into parsed JSON (raw UTF-8 cannot carry one).
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# A \uD800-\uDFFF escape, or a surrogate encoded as UTF-8 bytes (ED A0-BF ..: invalid UTF-8, which
+# json.loads on bytes still decodes, with surrogatepass): the ways a surrogate gets into parsed JSON.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def json_object(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
@@ -49,7 +50,7 @@ def json_object(raw_body: bytes) -> tuple[dict[str, Any] | None, str | None]:
         return None, "not_an_object"
     if _may_nest_deeper_than(raw_body, MAX_DEPTH) and _deeper_than(payload, MAX_DEPTH):
         return None, "too_deeply_nested"
-    if (b"\\ud" in raw_body or b"\\uD" in raw_body) and _SURROGATE_ESCAPE.search(raw_body) \
+    if (b"\\ud" in raw_body or b"\\uD" in raw_body or b"\xed" in raw_body) and _SURROGATE.search(raw_body) \
             and not _encodable(payload):
         return None, "invalid_text"
     return payload, None
@@ -88,7 +89,7 @@ def _deeper_than(payload: Any, limit: int) -> bool:
 
 def _encodable(payload: dict[str, Any]) -> bool:
     """False when a lone surrogate (json.loads accepts "\\ud800") makes the text impossible to encode
-    as UTF-8, so no event could carry it. Checked only when the body has a surrogate escape at all."""
+    as UTF-8, so no event could carry it. Checked only when the body may hold a surrogate at all."""
     try:
         json.dumps(payload, ensure_ascii=False).encode("utf-8")
     except (UnicodeEncodeError, RecursionError):

@@ -13,6 +13,7 @@ leaves it `done` with nothing shipped or invoiced. SalesOrderRef reports such a 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -34,6 +35,12 @@ TAX_PRODUCT = mapping.TAX_PRODUCT
 _OPEN = ("draft", "quotation")
 _SHIPPED = ("done",)
 _INVOICED = ("posted", "paid")
+# SKU -> product id is read once per execution environment for this long (as secrets are): a new order
+# then costs no product lookup. A SKU not found is looked up again every time.
+PRODUCT_CACHE_SECONDS = 300.0
+# How long find_sales_order's "no sale for this reference" stands in for create_sales_order's own search.
+# The flow finds, then creates, inside its lock on the order key, so no other worker creates it meanwhile.
+ABSENT_SECONDS = 60.0
 
 
 class TrytonErp:
@@ -49,6 +56,8 @@ class TrytonErp:
         self._countries: dict[str, int] = {}
         self._currencies: dict[str, int] = {}
         self._units: dict[int, int] = {}  # product id -> sale unit (read with the product, reused per line)
+        self._products: dict[str, tuple[str, float]] = {}  # SKU -> (product id, monotonic time read)
+        self._absent: tuple[str, float] | None = None  # (reference, when) find_sales_order found no sale for
 
     # -- customers -------------------------------------------------------------------------------
 
@@ -93,12 +102,18 @@ class TrytonErp:
         wanted = sorted({sku for sku in skus if sku})
         if not wanted:
             return {}
-        rows = self.client.model("product.product", "search_read", [("code", "in", wanted)], 0, None,
-                                 [("id", "ASC")], ["code", "sale_uom"])
-        found: dict[str, str] = {}
-        for row in rows:
-            found.setdefault(row["code"], str(row["id"]))
-            self._units[row["id"]] = row["sale_uom"]
+        now = time.monotonic()
+        found = {sku: cached[0] for sku in wanted
+                 if (cached := self._products.get(sku)) is not None and now - cached[1] < PRODUCT_CACHE_SECONDS}
+        missing = [sku for sku in wanted if sku not in found]
+        if missing:
+            rows = self.client.model("product.product", "search_read", [("code", "in", missing)], 0, None,
+                                     [("id", "ASC")], ["code", "sale_uom"])
+            for row in rows:
+                if row["code"] not in found:  # several products with one code: the oldest, as before
+                    found[row["code"]] = str(row["id"])
+                    self._products[row["code"]] = (str(row["id"]), now)
+                self._units[row["id"]] = row["sale_uom"]
         return found
 
     # -- sales orders ----------------------------------------------------------------------------
@@ -106,11 +121,17 @@ class TrytonErp:
     def find_sales_order(self, reference: str) -> SalesOrderRef | None:
         rows = self.client.model("sale.sale", "search_read", [("reference", "=", reference)], 0, 1,
                                  [("id", "ASC")], mapping.SALE_FIELDS)
+        self._absent = None if rows else (reference, time.monotonic())
         return self._ref_from_row(rows[0]) if rows else None
 
     def create_sales_order(self, order: Order, *, customer_id: str, products: dict[str, str]) -> SalesOrderRef:
         # Crash-safe: a sale created by an earlier attempt (even one that died before confirming) is reused.
-        existing = self.find_sales_order(order.store_reference)
+        # A search that just found none (the flow's, under its lock on this order) is not repeated.
+        absent, self._absent = self._absent, None
+        just_searched = absent is not None and absent[0] == order.store_reference \
+            and time.monotonic() - absent[1] < ABSENT_SECONDS
+        existing = None if just_searched else self.find_sales_order(order.store_reference)
+        self._absent = None  # consumed: once this create has run, "no sale" is no longer true
         if existing is not None:
             if existing.state in _OPEN:
                 self._confirm(int(existing.id))
