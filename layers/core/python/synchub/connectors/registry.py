@@ -17,6 +17,7 @@ VENDORS: dict[str, str] = {
     "hubspot": "synchub.connectors.hubspot.spec:SPEC",
     "tryton": "synchub.connectors.tryton.spec:SPEC",
     "odoo": "synchub.connectors.odoo.spec:SPEC",
+    "business_central": "synchub.connectors.business_central.spec:SPEC",
 }
 
 
