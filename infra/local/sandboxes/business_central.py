@@ -431,7 +431,10 @@ class BusinessCentralSandbox(Sandbox):
         if len(external) > 35:
             raise BcError(400, "Application_StringExceededLength", f"The length of the string is {len(external)}, but "
                           f"it must be less than or equal to 35 characters. Value: {external}")
-        header = {key: value for key, value in body.items() if key.startswith("shipTo") or key == "orderDate"}
+        header = {**_ORDER_DEFAULTS, "billToName": customer["displayName"], "billToCustomerId": customer["id"],
+                  "billToCustomerNumber": customer["number"], "shipToName": customer["displayName"],
+                  "email": customer.get("email", ""), "postingDate": dt.date.today().isoformat(),
+                  **{key: value for key, value in body.items() if key.startswith("shipTo") or key == "orderDate"}}
         snapshot = copy.deepcopy(self.tables)
         order = self._insert("salesOrders", {
             "number": f"S-ORD{next(self._numbers)}", "externalDocumentNumber": external, "customerId": customer["id"],
@@ -521,6 +524,16 @@ class BusinessCentralSandbox(Sandbox):
         return self.json({"responses": responses})
 
 
+_GUID0 = "00000000-0000-0000-0000-000000000000"
+# The documented salesOrder properties SyncHub does not set, with a fresh company's values.
+_ORDER_DEFAULTS: dict[str, Any] = {
+    "shipToContact": "", "shipToAddressLine1": "", "shipToAddressLine2": "", "shipToCity": "", "shipToCountry": "",
+    "shipToState": "", "shipToPostCode": "", "sellToAddressLine1": "", "sellToAddressLine2": "", "sellToCity": "", "sellToCountry": "",
+    "sellToState": "", "sellToPostCode": "", "billToAddressLine1": "", "billToAddressLine2": "", "billToCity": "",
+    "billToCountry": "", "billToState": "", "billToPostCode": "", "shortcutDimension1Code": "",
+    "shortcutDimension2Code": "", "currencyId": _GUID0, "paymentTermsId": _GUID0, "shipmentMethodId": _GUID0,
+    "salesperson": "", "partialShipping": True, "requestedDeliveryDate": "0001-01-01", "discountAmount": 0,
+    "discountAppliedBeforeTax": False, "phoneNumber": ""}
 _FILTERABLE = {"id", "number", "externalDocumentNumber", "entryNumber", "itemNumber", "locationCode", "gtin", "type",
                "lastModifiedDateTime", "documentId", "status"}
 
