@@ -114,8 +114,9 @@ class EntraTokens:
         if error in ("temporarily_unavailable", "server_error"):
             raise TransientError(f"{VENDOR}: Entra token endpoint: {error}", reason="vendor_unavailable")
         codes = ",".join(str(code) for code in result.get("error_codes") or [])
-        raise CredentialsRefused(f"{VENDOR}: Entra refused the app's credentials ({error}{' ' + codes if codes else ''}):"
-                                 " check the client id and rotate the client secret")
+        detail = f"{error} {codes}".strip()
+        raise CredentialsRefused(f"{VENDOR}: Entra refused the app's credentials ({detail}): check the client id and "
+                                 "rotate the client secret")
 
 
 class BusinessCentralClient:

@@ -113,6 +113,9 @@ class BusinessCentralErp:
         existing = None if absent else self._find_row(reference)
         if existing is not None:  # created by an earlier attempt that died before linking it
             return mapping.sale_ref(existing)
+        if len(reference) > mapping.EXTERNAL_DOCUMENT_MAX:
+            raise PermanentError(f"reference {reference!r} is longer than BC's External Document No. (35)",
+                                 reason="reference_too_long")
         specs = self._line_specs(order, products)
         body: dict[str, Any] = {
             "externalDocumentNumber": reference, "customerId": customer_id,
@@ -185,13 +188,14 @@ class BusinessCentralErp:
         if not since.startswith(WATERMARK_PREFIX):
             raise ValueError(f"not a Business Central stock watermark: {since[:40]!r}")
         last = int(since[len(WATERMARK_PREFIX):])
-        entries = self.client.rows("itemLedgerEntries", {"$filter": f"entryNumber gt {last}",
-                                                         "$orderby": "entryNumber", "$select": "entryNumber,itemNumber"})
+        entries = self.client.rows("itemLedgerEntries", {"$filter": f"entryNumber gt {last}", "$orderby": "entryNumber",
+                                                         "$select": "entryNumber,itemNumber"})
         mark = max([last, *(int(entry["entryNumber"]) for entry in entries)])
         numbers = sorted({str(entry["itemNumber"]) for entry in entries if entry.get("itemNumber")})
         items: list[dict[str, Any]] = []
         for start in range(0, len(numbers), _FILTER_CHUNK):
-            items += self.client.rows("items", {"$filter": mapping.number_filter("number", numbers[start:start + 20]),
+            chunk = numbers[start:start + _FILTER_CHUNK]
+            items += self.client.rows("items", {"$filter": mapping.number_filter("number", chunk),
                                                 "$select": "id,number,gtin,type,inventory"})
         field = self.config.product_field
         items = sorted((item for item in items if item.get(field) and item.get("type") == "Inventory"),
@@ -287,8 +291,7 @@ class BusinessCentralErp:
 
     def _find_row(self, reference: str) -> dict[str, Any] | None:
         if len(reference) > mapping.EXTERNAL_DOCUMENT_MAX:
-            raise PermanentError(f"reference {reference!r} is longer than BC's External Document No. (35)",
-                                 reason="reference_too_long")
+            return None  # no BC order can carry it (create refuses it with a reason)
         rows = self.client.get("salesOrders", {"$filter": f"externalDocumentNumber eq {odata_string(reference)}",
                                                "$select": mapping.ORDER_FIELDS}).get("value") or []
         return min(rows, key=lambda row: str(row.get("number") or "")) if rows else None
