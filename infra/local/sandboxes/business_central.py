@@ -26,6 +26,7 @@ import json
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any, ClassVar
@@ -78,6 +79,10 @@ class BusinessCentralSandbox(Sandbox):
         self.tokens_issued = 0
         self.limiter = RateLimiter(self.clock, [RollingWindow("user", requests_per_window, window_seconds)])
         self.company_id = str(uuid.uuid4())
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
+        # BC's validation call to a subscriber: (notificationUrl, token) -> the answer's body if 200, else None.
+        self.handshake: Callable[[str, str], str | None] = _handshake_over_http
         self.currencies = {"USD", "EUR", "GBP", "CAD", "JPY", "KWD", "PYG", "AUD"}  # USD is the LCY
         self.tables: dict[str, dict[str, dict[str, Any]]] = {
             name: {} for name in ("customers", "items", "salesOrders", "salesOrderLines", "itemLedgerEntries",
@@ -231,6 +236,8 @@ class BusinessCentralSandbox(Sandbox):
 
     def _dispatch(self, method: str, rest: str, args: dict[str, str], body: Any, if_match: str | None,
                   prefer: str, base_url: str) -> tuple[int, Any, dict[str, str]]:
+        if rest.startswith("v2.0/subscriptions"):
+            return self._subscription(method, rest[len("v2.0/subscriptions"):], body, if_match)
         api, _, path = rest.partition("/companies")
         if api not in ("v2.0", "synchub/inventory/v1.0"):
             raise BcError(404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{api}'.")
@@ -495,6 +502,56 @@ class BusinessCentralSandbox(Sandbox):
             raise BcError(400, "Application_FieldValidationException", f"Status must be equal to 'Open'  in Sales "
                           f"Header: Document Type=Order, No.={order['number']}. Current value is 'Released'.")
 
+    # -- webhook subscriptions (dynamics-subscriptions.md) -----------------------------------------
+    def _subscription(self, method: str, key: str, body: Any, if_match: str | None) -> tuple[int, Any, dict[str, str]]:
+        match = re.fullmatch(r"(?:\('([^']*)'\))?", key)
+        if match is None:
+            raise BcError(404, "BadRequest_NotFound", "Bad Request - Error in query syntax.")
+        subscription_id, table = match.group(1), self.subscriptions
+        if method == "GET" and subscription_id is None:
+            return 200, {"value": [self._subscription_view(row) for row in table.values()]}, {}
+        if method == "POST" and subscription_id is None:
+            body = body if isinstance(body, dict) else {}
+            if len(table) >= 200:
+                raise BcError(400, "Application_DialogException", "The maximum number of subscriptions is 200.")
+            self._handshake(str(body.get("notificationUrl") or ""))
+            row = {"subscriptionId": uuid.uuid4().hex, "notificationUrl": body.get("notificationUrl"),
+                   "resource": body.get("resource"), "clientState": str(body.get("clientState") or "")[:2048],
+                   "userId": str(uuid.uuid4()), "_version": next(self._versions)}
+            table[row["subscriptionId"]] = row
+            self._expire_in_three_days(row)
+            return 201, self._subscription_view(row), {}
+        row = table.get(subscription_id or "")
+        if row is None:
+            raise BcError(404, "BadRequest_NotFound", f"The subscription '{subscription_id}' does not exist.")
+        if method == "GET":
+            return 200, self._subscription_view(row), {}
+        self._check_etag("subscriptions", {**row, "id": row["subscriptionId"]}, if_match)
+        if method == "DELETE":
+            del table[row["subscriptionId"]]
+            return 204, None, {}
+        self._handshake(str(row["notificationUrl"]))
+        row.update({k: v for k, v in (body or {}).items() if k in ("clientState", "notificationUrl")},
+                   _version=next(self._versions))
+        self._expire_in_three_days(row)
+        return 200, self._subscription_view(row), {}
+
+    def _expire_in_three_days(self, row: dict[str, Any]) -> None:
+        now = self.now()
+        row["lastModifiedDateTime"] = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        row["expirationDateTime"] = (now + dt.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _subscription_view(self, row: dict[str, Any]) -> dict[str, Any]:
+        return {"@odata.etag": self.etag("subscriptions", {**row, "id": row["subscriptionId"]}),
+                **{k: v for k, v in row.items() if not k.startswith("_")}}
+
+    def _handshake(self, url: str) -> None:
+        """BC calls notificationUrl?validationToken=... and registers only if the 200 body is the token."""
+        token = secrets.token_urlsafe(16)
+        if self.handshake(url, token) != token:
+            raise BcError(400, "Application_DialogException", f"The notification URL '{url}' did not answer the "
+                          "validation request with the validation token.")
+
     # -- $batch ------------------------------------------------------------------------------------
     def _batch(self, request: Request) -> Response:
         body = request.get_json(silent=True)
@@ -536,6 +593,16 @@ _ORDER_DEFAULTS: dict[str, Any] = {
     "discountAppliedBeforeTax": False, "phoneNumber": ""}
 _FILTERABLE = {"id", "number", "externalDocumentNumber", "entryNumber", "itemNumber", "locationCode", "gtin", "type",
                "lastModifiedDateTime", "documentId", "status"}
+
+
+def _handshake_over_http(url: str, token: str) -> str | None:
+    import httpx
+
+    try:
+        answer = httpx.post(url, params={"validationToken": token}, timeout=5.0)
+    except httpx.HTTPError:
+        return None
+    return answer.text if answer.status_code == 200 else None
 
 
 def _key(key: str | None) -> str:

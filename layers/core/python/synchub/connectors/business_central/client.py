@@ -154,6 +154,14 @@ class BusinessCentralClient:
     def get(self, path: str, params: dict[str, str] | None = None, *, api: str = "v2.0") -> dict[str, Any]:
         return self._send("GET", self.url(path, api), params=params)
 
+    def root_url(self, path: str) -> str:
+        """A URL of API v2.0 outside any company (webhook subscriptions live there)."""
+        return f"{self.api_root}/v2.0/{path.lstrip('/')}"
+
+    def send_root(self, method: str, path: str, body: dict[str, Any] | None = None,
+                  etag: str | None = None) -> dict[str, Any]:
+        return self._send(method, self.root_url(path), body=body, headers={"If-Match": etag} if etag else None)
+
     def get_or_none(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any] | None:
         try:
             return self.get(path, params)
