@@ -237,3 +237,36 @@ def test_more_than_one_warehouse_without_a_location_stock_api_is_refused_clearly
 
 def test_entity_changed_is_transient() -> None:
     assert issubclass(EntityChanged, TransientError)
+
+
+def _sandboxed_order(currency: str = "USD"):
+    from tests.conformance.providers import business_central
+
+    payload = load_json("shopify/orders_create")
+    payload["currency"] = currency
+    return business_central("sales_orders"), ShopifyPayloads().order("main", payload)
+
+
+def test_an_unknown_currency_and_edits_to_a_released_order_park_with_their_reasons() -> None:
+    harness, order = _sandboxed_order("CHF")
+    with harness as provider:
+        connector, app = provider.adapter, provider.extra["sandbox"]
+        products = connector.resolve_products(order.skus)
+        customer = connector.upsert_customer(order.customer, reference="main:c1")
+        with pytest.raises(PermanentError) as raised:
+            connector.create_sales_order(order, customer_id=customer, products=products)
+        assert raised.value.reason == "unknown_currency" and app.records("salesOrders") == []
+
+        usd = order.model_copy(update={"currency": "USD"})
+        sale = connector.create_sales_order(usd, customer_id=customer, products=products)
+        app.release(sale.id)
+        from tests.conformance.test_erp_capabilities import _order
+
+        doubled = _order(str(order.source_id), quantity=2).model_copy(update={"store": "main"})  # balanced, bigger
+        with pytest.raises(PermanentError) as raised:
+            connector.update_sales_order(sale, doubled, products=products)
+        assert raised.value.reason == "order_edited_after_confirmation"
+        assert connector.update_sales_order(sale, usd, products=products).state == "released"  # unchanged: fine
+        with pytest.raises(PermanentError) as raised:
+            connector.cancel_sales_order(sale)
+        assert raised.value.reason == "cannot_cancel_released" and len(app.records("salesOrders")) == 1
