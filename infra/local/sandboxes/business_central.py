@@ -515,15 +515,16 @@ class BusinessCentralSandbox(Sandbox):
             if len(table) >= 200:
                 raise BcError(400, "Application_DialogException", "The maximum number of subscriptions is 200.")
             self._handshake(str(body.get("notificationUrl") or ""))
-            row = {"subscriptionId": uuid.uuid4().hex, "notificationUrl": body.get("notificationUrl"),
+            new = {"subscriptionId": uuid.uuid4().hex, "notificationUrl": body.get("notificationUrl"),
                    "resource": body.get("resource"), "clientState": str(body.get("clientState") or "")[:2048],
                    "userId": str(uuid.uuid4()), "_version": next(self._versions)}
-            table[row["subscriptionId"]] = row
-            self._expire_in_three_days(row)
-            return 201, self._subscription_view(row), {}
-        row = table.get(subscription_id or "")
-        if row is None:
+            table[new["subscriptionId"]] = new
+            self._expire_in_three_days(new)
+            return 201, self._subscription_view(new), {}
+        found = table.get(subscription_id or "")
+        if found is None:
             raise BcError(404, "BadRequest_NotFound", f"The subscription '{subscription_id}' does not exist.")
+        row = found
         if method == "GET":
             return 200, self._subscription_view(row), {}
         self._check_etag("subscriptions", {**row, "id": row["subscriptionId"]}, if_match)
