@@ -36,7 +36,7 @@ def local_config(erp: str | None = None) -> Path:
     default_erp = DeploymentConfig.from_file(DEFAULT_CONFIG).erp
     if default_erp is not None and default_erp.vendor == erp:
         return DEFAULT_CONFIG
-    path = DEFAULT_CONFIG.with_name(f"local-{erp}.json")
+    path = DEFAULT_CONFIG.with_name(f"local-{erp.replace('_', '-')}.json")  # vendor_name: local-vendor-name.json
     if not path.exists():
         raise LookupError(f"no local config with ERP {erp!r}: add {path.relative_to(ROOT)}")
     return path

@@ -190,9 +190,25 @@ def _netsuite(auth: str) -> Callable[..., Any]:
     return harness
 
 
+@contextmanager
+def business_central(capability: str, **_: Any) -> Iterator[Provider]:
+    from infra.local.sandboxes.business_central import create_app
+
+    app = create_app("bc-conformance-client", "bc-conformance-secret", catalog=DEMO_CATALOG)
+    context = _context("business_central", {"tenant": "synchub.onmicrosoft.com", "company_id": app.company_id,
+                                            "api_url": "http://bc.test", "authority_url": "http://login.bc.test",
+                                            "tax_code": "NONTAXABLE"},
+                       {"client_id": "bc-conformance-client", "client_secret": "bc-conformance-secret"}, app)
+    adapter = _build("business_central", capability, context)
+    adapter.client.http.policy.sleep = lambda seconds: None
+    yield Provider("business_central", adapter, fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05),
+                   extra={"sandbox": app})
+
+
 HARNESSES: dict[str, Callable[..., Any]] = {"hubspot": hubspot, "shopify": shopify, "woocommerce": woocommerce,
                                             "tryton": tryton, "odoo": _odoo("json2", 19),
-                                            "netsuite": _netsuite("m2m")}
+                                            "netsuite": _netsuite("m2m"),
+                                            "business_central": business_central}
 # More harnesses of a registered vendor (another API flavour): the suites run them too.
 VARIANTS: dict[str, dict[str, Callable[..., Any]]] = {"odoo": {"odoo-jsonrpc": _odoo("jsonrpc", 17)},
                                                        "netsuite": {"netsuite-tba": _netsuite("tba")}}

@@ -18,6 +18,7 @@ VENDORS: dict[str, str] = {
     "tryton": "synchub.connectors.tryton.spec:SPEC",
     "odoo": "synchub.connectors.odoo.spec:SPEC",
     "netsuite": "synchub.connectors.netsuite.spec:SPEC",
+    "business_central": "synchub.connectors.business_central.spec:SPEC",
 }
 
 
