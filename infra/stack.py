@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Stack, Tags
+from aws_cdk import aws_xray as xray
 from constructs import Construct
 from synchub.runtime.config import DeploymentConfig
 
@@ -55,6 +56,25 @@ class SyncHubStack(Stack):
                 config_parameter=parameter.parameter,
                 deps_layer_dir=deps_layer_dir,
                 log_retention_days=config.log_retention_days,
+            ),
+        )
+
+        # One sampling rule for every function of this stage (their X-Ray service names are the function names).
+        xray.CfnSamplingRule(
+            self,
+            "TraceSampling",
+            sampling_rule=xray.CfnSamplingRule.SamplingRuleProperty(
+                rule_name=topology.resource_name(config.stage)[:32],
+                priority=100,
+                fixed_rate=config.trace_sample_rate,
+                reservoir_size=config.trace_reservoir_per_second,
+                service_name=topology.resource_name(config.stage, "*"),
+                service_type="*",
+                host="*",
+                http_method="*",
+                url_path="*",
+                resource_arn="*",
+                version=1,
             ),
         )
 

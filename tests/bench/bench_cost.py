@@ -260,11 +260,16 @@ class Driver:
 
 
 def xray_traced_fraction(invocations_per_order: float) -> float:
-    """X-Ray's default sampling rule: the first request each second, then 5% of the rest, account-wide."""
+    """The stack's sampling rule (DeploymentConfig.trace_sample_rate and trace_reservoir_per_second): the
+    reservoir's requests each second, then the fixed rate of the rest, across the stage's functions."""
+    from synchub.runtime.config import DeploymentConfig
+
+    fields = DeploymentConfig.model_fields
+    rate, reservoir = fields["trace_sample_rate"].default, fields["trace_reservoir_per_second"].default
     per_second = ORDERS_PER_MONTH * invocations_per_order / (30 * 86400)
-    if per_second <= 1:
+    if per_second <= reservoir:
         return 1.0
-    return (1 + 0.05 * (per_second - 1)) / per_second
+    return (reservoir + rate * (per_second - reservoir)) / per_second
 
 
 def dollars(meter: Meter, orders: int) -> dict[str, float]:
@@ -285,7 +290,7 @@ def dollars(meter: Meter, orders: int) -> dict[str, float]:
         "SSM parameter reads": units["ssm_advanced_call"] * PRICES["ssm_advanced_call"].dollars / 1e4,
         "S3 requests": units["s3_put"] * PRICES["s3_put"].dollars / 1e3 + units["s3_get"] * PRICES["s3_get"].dollars / 1e3,
         "CloudWatch Logs ingestion": sum(meter.log_bytes.values()) / 1e9 * PRICES["logs_gb"].dollars,
-        "X-Ray traces (default sampling)": invocations * xray_traced_fraction(invocations / orders)
+        "X-Ray traces (the stack's sampling rule)": invocations * xray_traced_fraction(invocations / orders)
         * PRICES["xray_trace"].dollars / 1e6,
     }
     for line, total in lines.items():
@@ -364,6 +369,6 @@ def report(ctx: Context, meter: Meter, orders: int) -> None:
         ctx.say(f"      {line:<36}${value:>9,.2f}  {100 * value / total:5.1f}%")
     invocations = sum(meter.invocations.values())
     ctx.say(f"    X-Ray: {100 * xray_traced_fraction(invocations / orders):.0f}% of invocations traced at "
-            f"{ORDERS_PER_MONTH:,} orders/month under the default rule (1/s reservoir + 5%)")
+            f"{ORDERS_PER_MONTH:,} orders/month under the stack's sampling rule")
     ctx.say("    prices (us-east-1 list, read 2026-12-02): " + "; ".join(
         f"{price.unit} ${price.dollars:g}/{price.per:g} ({price.source})" for price in PRICES.values()))

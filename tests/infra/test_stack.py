@@ -50,6 +50,17 @@ def test_every_function_runs_python_on_arm64_with_active_tracing_and_both_layers
         assert len(props["Layers"]) == 2
 
 
+
+def test_one_xray_sampling_rule_covers_the_stages_functions_and_api_at_the_configured_rate(
+    resources: dict, test_config: DeploymentConfig
+) -> None:
+    [rule] = [body["Properties"]["SamplingRule"] for body in of_type(resources, "AWS::XRay::SamplingRule").values()]
+    assert rule["FixedRate"] == test_config.trace_sample_rate == 0.05
+    assert rule["ReservoirSize"] == 0  # no first-request-each-second: that alone traces ~2.6M requests a month
+    assert rule["ServiceName"] == "synchub-dev-*" and rule["Priority"] < 10000  # before the default rule
+    for name in [*topology.function_names(test_config), "synchub-dev-webhooks/dev"]:  # the API's service name
+        assert name.startswith(rule["ServiceName"][:-1])
+
 def test_every_function_logs_to_its_own_log_group_with_the_configured_retention(
     resources: dict, test_config: DeploymentConfig
 ) -> None:

@@ -143,6 +143,10 @@ class DeploymentConfig(_Strict):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     archive_retention_days: int = Field(default=30, ge=0)
     log_retention_days: int = Field(default=30, ge=1)
+    # X-Ray sampling of the stack's functions (one rule replaces the default's first-request-each-second, which
+    # at a sale day's rates traces most invocations): this share of requests, plus this many per second.
+    trace_sample_rate: float = Field(default=0.05, ge=0, le=1)
+    trace_reservoir_per_second: int = Field(default=0, ge=0)
     alarm_email: str | None = None
 
     @model_validator(mode="after")
