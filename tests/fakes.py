@@ -15,6 +15,7 @@ from synchub.errors import MissingSku, TransientError, UnknownSku, VendorRejecte
 from synchub.models import (
     Customer,
     Deal,
+    DealWrite,
     EventEnvelope,
     Order,
     StockLevel,
@@ -186,6 +187,10 @@ class FakeCrm:
         self.calls: list[str] = []
         self.down = False
         self._faults: list[int] = []
+        # Inputs (e-mails, deal references) a batch call answers with a per-input error, as a 207 does:
+        # refused for good, or to be retried.
+        self.refuse: set[str] = set()
+        self.refuse_for_now: set[str] = set()
 
     def fail_next(self, count: int, status: int) -> None:
         """The next `count` calls fail as the vendor would: 429/5xx transient, other 4xx permanent."""
@@ -206,6 +211,9 @@ class FakeCrm:
         outcomes = []
         for customer in customers:
             assert customer.email
+            if (refused := self._refused(customer.email)) is not None:
+                outcomes.append(refused)
+                continue
             created = customer.email not in self.contacts
             self.contacts[customer.email] = customer
             outcomes.append(UpsertOutcome(key=customer.email, id=f"c-{list(self.contacts).index(customer.email) + 1}",
@@ -217,6 +225,28 @@ class FakeCrm:
         self._fault()
         self.deals[deal.reference] = (deal, contact_id)
         return f"d-{list(self.deals).index(deal.reference) + 1}"
+
+    def upsert_deals(self, deals: Sequence[DealWrite]) -> list[UpsertOutcome]:
+        self.calls.append("upsert_deals")
+        self._fault()
+        outcomes = []
+        for write in deals:
+            reference = write.deal.reference
+            if (refused := self._refused(reference)) is not None:
+                outcomes.append(refused)
+                continue
+            created = reference not in self.deals
+            self.deals[reference] = (write.deal, write.contact_id)
+            outcomes.append(UpsertOutcome(key=reference, id=f"d-{list(self.deals).index(reference) + 1}",
+                                          created=created))
+        return outcomes
+
+    def _refused(self, key: str) -> UpsertOutcome | None:
+        if key in self.refuse:
+            return UpsertOutcome(key=key, error="validation_error:invalid_input")
+        if key in self.refuse_for_now:
+            return UpsertOutcome(key=key, error="internal_error", transient=True)
+        return None
 
 
 class FakeStoreFeed:

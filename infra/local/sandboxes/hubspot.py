@@ -74,6 +74,9 @@ class HubSpotSandbox(Sandbox):
         self._properties = schema.builtin_properties()
         self._associations = Associations()
         self._next_id = 1001
+        # (object type, unique property) -> normalised value -> record id: a portal of 10,000 deals answers
+        # a 100-input batch upsert without scanning every record per input (the flash-sale benchmark).
+        self._unique: dict[tuple[str, str], dict[str, str]] = {}
 
     @property
     def requests_per_10s(self) -> int:
@@ -158,8 +161,22 @@ class HubSpotSandbox(Sandbox):
         if name == "hs_object_id":
             return self._records[kind].get(value)
         wanted = self._unique_key(kind, name, value)
+        index = self._unique_index(kind, name)
+        if index is not None:
+            found = index.get(wanted)
+            return self._records[kind].get(found) if found else None
         return next((r for r in self._records[kind].values()
                      if self._unique_key(kind, name, r["properties"].get(name) or "") == wanted), None)
+
+    def _unique_index(self, kind: str, name: str) -> dict[str, str] | None:
+        """The value index of a unique property (built on first use), None for other properties."""
+        definition = self._properties[kind].get(name)
+        if not definition or not definition["hasUniqueValue"]:
+            return None
+        if (kind, name) not in self._unique:
+            self._unique[(kind, name)] = {self._unique_key(kind, name, r["properties"][name]): r["id"]
+                                          for r in self._records[kind].values() if r["properties"].get(name)}
+        return self._unique[(kind, name)]
 
     def _invalid(self, kind: str, properties: dict[str, Any], own_id: str | None = None) -> list[dict[str, Any]]:
         """HubSpot's per-property validation details; empty when every value is acceptable."""
@@ -185,7 +202,12 @@ class HubSpotSandbox(Sandbox):
             self._records[kind][object_id] = record
         for name, raw in properties.items():
             value = search.as_text(raw)
+            index = self._unique.get((kind, name))
+            if index is not None and (old := record["properties"].get(name)):
+                index.pop(self._unique_key(kind, name, old), None)
             record["properties"][name] = value.strip().lower() if name == "email" else value
+            if index is not None and value:
+                index[self._unique_key(kind, name, value)] = record["id"]
         record["properties"][schema.MODIFIED[kind]] = now
         record["updatedAt"] = now
         return record

@@ -93,16 +93,20 @@ def _credential_roles(requires: tuple[Need, ...]) -> tuple[Role, ...]:
 STORE_EVENTS = needs("store", STORE_PAYLOADS)
 ERP_STOCK_EVENTS = (Need("erp", STOCK_SOURCE, calls=False),)  # stock events come from the ERP's stock source
 
+# The CRM flows write a whole queue batch in a few batch calls (flows/crm_batch.py): 100 records a batch is
+# one CRM batch input limit, so a burst costs about three calls per hundred orders.
+CRM_BATCH = 100
+
 FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("customer_to_crm", "Store customer to CRM contact (upsert by e-mail)", topics.CUSTOMER_TOPICS,
-             STORE_EVENTS + needs("crm", CONTACTS), batch_size=50, max_concurrency=2),
+             STORE_EVENTS + needs("crm", CONTACTS), batch_size=CRM_BATCH, max_concurrency=2),
     FlowSpec("customer_to_erp", "Store customer to ERP customer", topics.CUSTOMER_TOPICS,
              STORE_EVENTS + needs("erp", CUSTOMER_ACCOUNTS)),
     FlowSpec("order_to_erp", "Store order to ERP sales order, confirmed; cancellations follow", topics.ORDER_TOPICS,
              STORE_EVENTS + needs("erp", SALES_ORDERS, PRODUCT_LOOKUP, CUSTOMER_ACCOUNTS),
              batch_size=5, max_concurrency=5),
     FlowSpec("order_to_crm", "Store order to CRM deal on the contact, stage from order state", topics.ORDER_TOPICS,
-             STORE_EVENTS + needs("crm", CONTACTS, DEALS), batch_size=10, max_concurrency=2),
+             STORE_EVENTS + needs("crm", CONTACTS, DEALS), batch_size=CRM_BATCH, max_concurrency=2),
     FlowSpec("inventory_push", "ERP stock changes to the stores' available quantities", (topics.STOCK_CHANGED,),
              ERP_STOCK_EVENTS + needs("store", STOCK_SINK), batch_size=10, max_concurrency=2, timeout_seconds=120),
     FlowSpec("store_stock_watch", "A store's stock webhooks: our own pushes' echoes dropped, store-side changes logged",
