@@ -77,6 +77,7 @@ class HubSpotSandbox(Sandbox):
         # (object type, unique property) -> normalised value -> record id: a portal of 10,000 deals answers
         # a 100-input batch upsert without scanning every record per input (the flash-sale benchmark).
         self._unique: dict[tuple[str, str], dict[str, str]] = {}
+        self._refused: dict[tuple[str, str], tuple[str, str]] = {}  # (type, id value) -> (category, code)
 
     @property
     def requests_per_10s(self) -> int:
@@ -85,6 +86,18 @@ class HubSpotSandbox(Sandbox):
     @requests_per_10s.setter
     def requests_per_10s(self, limit: int) -> None:  # benchmarks lift the limit on a running sandbox
         self.ten_secondly.limit = limit
+
+    # ----- per-input faults ---------------------------------------------------------------------
+    def refuse_input(self, kind: str, id_value: str, *, category: str = "VALIDATION_ERROR",
+                     code: str = "INVALID_OPTION") -> None:
+        """Batch writes of this input (by its idProperty value) fail alone with a per-input error, the rest
+        of the batch succeeding: HubSpot's 207 Multi-Status. INTERNAL_ERROR makes it a retryable one."""
+        with self._lock:
+            self._refused[(self._kind(kind), id_value)] = (category, code)
+
+    def accept_input(self, kind: str, id_value: str) -> None:
+        with self._lock:
+            self._refused.pop((self._kind(kind), id_value), None)
 
     # ----- inspection ---------------------------------------------------------------------------
     def objects(self, kind: str) -> list[dict[str, Any]]:
@@ -282,8 +295,14 @@ class HubSpotSandbox(Sandbox):
                 problems.append({"message": "id must not be empty", "code": "MISSING_ID",
                                  "context": {"propertyName": [id_property]}})
             trace = item.get("objectWriteTraceId")
+            context = {"ids": [object_key], **({"objectWriteTraceId": [trace]} if trace else {})}
+            if (refused := self._refused.get((kind, object_key))) is not None:
+                category, code = refused
+                errors.append({"status": "error", "category": category, "context": context,
+                               "message": f"The input {object_key} was refused ({code}).",
+                               "errors": [{"message": f"refused: {code}", "code": code}]})
+                continue
             if problems:
-                context = {"ids": [object_key], **({"objectWriteTraceId": [trace]} if trace else {})}
                 errors.append({**validation(problems).body(), "context": context})
                 continue
             record = self._write(kind, existing, properties)
