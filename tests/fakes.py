@@ -11,6 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 from synchub.errors import MissingSku, TransientError, UnknownSku, VendorRejected
 from synchub.models import (
     Customer,
@@ -364,3 +370,38 @@ class InMemoryReports:
 
     def summary(self, run_id: str) -> dict:
         return {key: value for key, value in self.runs.items() if key.startswith(run_id)}
+
+
+class InMemoryIdempotency(BasePersistenceLayer):
+    """Powertools' idempotency persistence in a dict, with DynamoDB's conditional-put rules (an existing
+    record wins unless expired, or in progress past its in-progress expiry); `requests` counts table calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: dict[str, DataRecord] = {}
+        self.requests = 0
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        self.requests += 1
+        record = self.records.get(idempotency_key)
+        if record is None:
+            raise IdempotencyItemNotFoundError
+        return record
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        self.requests += 1
+        existing = self.records.get(data_record.idempotency_key)
+        now_ms = int(datetime.now().timestamp() * 1000)
+        if existing is not None and not existing.is_expired and not (
+                existing.status == STATUS_CONSTANTS["INPROGRESS"] and existing.in_progress_expiry_timestamp is not None
+                and existing.in_progress_expiry_timestamp < now_ms):
+            raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
+        self.records[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        self.requests += 1
+        self.records[data_record.idempotency_key] = data_record
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        self.requests += 1
+        self.records.pop(data_record.idempotency_key, None)

@@ -38,6 +38,7 @@ def test_fifty_orders_in_one_batch_make_two_crm_calls_and_fifty_deals_on_the_rig
     contact_ids = {email: f"c-{position + 1}" for position, email in enumerate(crm.contacts)}
     for index in range(50):
         deal, contact_id = crm.deals[burst.reference(index)]
+        assert deal.reference == burst.reference(index) and deal.contact_email == burst.email(index)
         assert contact_id == contact_ids[burst.email(index)]
         assert mappings.get("order", burst.reference(index)).ids == {"crm": results[index].ids["crm"]}  # type: ignore[union-attr]
 

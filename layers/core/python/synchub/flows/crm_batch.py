@@ -16,8 +16,10 @@ from typing import TypeVar
 
 from synchub.errors import PermanentError, TransientError
 from synchub.flows.batch_guard import Candidate, Claimed, RecordResult, Results, claim_batch, decided, settle
-from synchub.flows.customers import ENTITY as CUSTOMER, _content, customer_key
-from synchub.flows.orders import ENTITY as ORDER, TEST_ORDER, deal_for, order_customer
+from synchub.flows.customers import ENTITY as CUSTOMER
+from synchub.flows.customers import _content, customer_key
+from synchub.flows.orders import ENTITY as ORDER
+from synchub.flows.orders import TEST_ORDER, deal_for, order_customer
 from synchub.models import Customer, Deal, DealWrite, EventEnvelope, Order, UpsertOutcome
 from synchub.models.outcome import Outcome
 from synchub.ports import Contacts, Deals, MappingStore, StorePayloads
