@@ -60,7 +60,7 @@ def sync_orders_to_crm(envelopes: Sequence[EventEnvelope], *, payloads: Payloads
         except Exception as error:  # noqa: BLE001 - the whole call failed: each of its records with it
             outcomes = [error] * len(pending)
         for write, outcome in zip(pending, outcomes, strict=True):
-            _settle(mappings, write, outcome, results, entity=ORDER, kind="deal")
+            _settle(mappings, write, outcome, results, entity=ORDER, kind="deal", transient_reason=None)
     return decided(results)
 
 
@@ -89,7 +89,8 @@ def sync_customers_to_crm(envelopes: Sequence[EventEnvelope], *, payloads: Paylo
         except Exception as error:  # noqa: BLE001 - the whole call failed: each of its records with it
             outcomes = [error] * len(writes)
         for write, outcome in zip(writes, outcomes, strict=True):
-            _settle(mappings, write, outcome, results, entity=CUSTOMER, kind="contact")
+            _settle(mappings, write, outcome, results, entity=CUSTOMER, kind="contact",
+                    transient_reason="crm_contact")
     return decided(results)
 
 
@@ -145,12 +146,15 @@ def _contacts_of(writes: Sequence[Claimed[Order]], contacts: Contacts, mappings:
 
 
 def _settle(mappings: MappingStore, write: Claimed[T], outcome: UpsertOutcome | Exception, results: Results, *,
-            entity: str, kind: str) -> None:
+            entity: str, kind: str, transient_reason: str | None) -> None:
+    """Link and remember a written record; or its failure, transient with `transient_reason` (None: the
+    vendor's own, as the single-record flows report them), else permanent."""
     if isinstance(outcome, Exception):
         results[write.index] = outcome
     elif outcome.error or not outcome.id:
         if outcome.transient:
-            results[write.index] = TransientError(f"CRM {kind} upsert failed: {outcome.error}", reason=f"crm_{kind}")
+            results[write.index] = TransientError(f"CRM {kind} upsert failed: {outcome.error}",
+                                                  reason=transient_reason or outcome.error or f"crm_{kind}")
         else:
             results[write.index] = PermanentError(f"CRM refused the {kind}: {outcome.error}",
                                                   reason=f"crm_{kind}_rejected", error=outcome.error)
