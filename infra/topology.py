@@ -18,7 +18,7 @@ EVENT_SOURCE = "synchub"  # the `source` of every envelope ingest and the flows 
 INGEST = "ingest"
 INGEST_TIMEOUT_SECONDS = 10  # ingest answers the store in milliseconds; this only caps a stuck call
 INGEST_MEMORY_MB = 512
-BATCH_WINDOW_SECONDS = 1  # Lambda needs a window >= 1 s for SQS batches above 10; keep it short
+BATCH_WINDOW_SECONDS = 1  # Lambda needs a window >= 1 s for SQS batches above 10; short unless a flow says
 DISPOSABLE_STAGES = frozenset({"dev", "local", "test"})  # data is destroyed with the stack only here
 POWERTOOLS_SERVICE = "synchub"
 METRICS_NAMESPACE = "SyncHub"
@@ -62,11 +62,12 @@ class FlowQueue:
     timeout_seconds: int
     memory_mb: int
     stuck_after_seconds: int = 900  # from the retry policy: the vendor has been failing for a while
+    batch_window_seconds: int = BATCH_WINDOW_SECONDS  # MaximumBatchingWindowInSeconds of its event source
 
     @property
     def visibility_timeout_seconds(self) -> int:
         # AWS guidance: at least six times the function timeout, plus the batching window.
-        return 6 * self.timeout_seconds + BATCH_WINDOW_SECONDS
+        return 6 * self.timeout_seconds + self.batch_window_seconds
 
     @property
     def age_alarm_seconds(self) -> int:
@@ -168,6 +169,7 @@ def _flow_queue(config: DeploymentConfig, spec: FlowSpec) -> FlowQueue:
         timeout_seconds=override.timeout_seconds or spec.timeout_seconds,
         memory_mb=override.memory_mb or spec.memory_mb,
         stuck_after_seconds=retry.stuck_after_seconds,
+        batch_window_seconds=spec.batch_window_seconds or BATCH_WINDOW_SECONDS,
     )
 
 

@@ -11,10 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import STATUS_CONSTANTS, DataRecord
 from synchub.errors import MissingSku, TransientError, UnknownSku, VendorRejected
 from synchub.models import (
     Customer,
     Deal,
+    DealWrite,
     EventEnvelope,
     Order,
     StockLevel,
@@ -186,6 +193,10 @@ class FakeCrm:
         self.calls: list[str] = []
         self.down = False
         self._faults: list[int] = []
+        # Inputs (e-mails, deal references) a batch call answers with a per-input error, as a 207 does:
+        # refused for good, or to be retried.
+        self.refuse: set[str] = set()
+        self.refuse_for_now: set[str] = set()
 
     def fail_next(self, count: int, status: int) -> None:
         """The next `count` calls fail as the vendor would: 429/5xx transient, other 4xx permanent."""
@@ -206,6 +217,9 @@ class FakeCrm:
         outcomes = []
         for customer in customers:
             assert customer.email
+            if (refused := self._refused(customer.email)) is not None:
+                outcomes.append(refused)
+                continue
             created = customer.email not in self.contacts
             self.contacts[customer.email] = customer
             outcomes.append(UpsertOutcome(key=customer.email, id=f"c-{list(self.contacts).index(customer.email) + 1}",
@@ -217,6 +231,28 @@ class FakeCrm:
         self._fault()
         self.deals[deal.reference] = (deal, contact_id)
         return f"d-{list(self.deals).index(deal.reference) + 1}"
+
+    def upsert_deals(self, deals: Sequence[DealWrite]) -> list[UpsertOutcome]:
+        self.calls.append("upsert_deals")
+        self._fault()
+        outcomes = []
+        for write in deals:
+            reference = write.deal.reference
+            if (refused := self._refused(reference)) is not None:
+                outcomes.append(refused)
+                continue
+            created = reference not in self.deals
+            self.deals[reference] = (write.deal, write.contact_id)
+            outcomes.append(UpsertOutcome(key=reference, id=f"d-{list(self.deals).index(reference) + 1}",
+                                          created=created))
+        return outcomes
+
+    def _refused(self, key: str) -> UpsertOutcome | None:
+        if key in self.refuse:
+            return UpsertOutcome(key=key, error="validation_error:invalid_input")
+        if key in self.refuse_for_now:
+            return UpsertOutcome(key=key, error="internal_error", transient=True)
+        return None
 
 
 class FakeStoreFeed:
@@ -334,3 +370,38 @@ class InMemoryReports:
 
     def summary(self, run_id: str) -> dict:
         return {key: value for key, value in self.runs.items() if key.startswith(run_id)}
+
+
+class InMemoryIdempotency(BasePersistenceLayer):
+    """Powertools' idempotency persistence in a dict, with DynamoDB's conditional-put rules (an existing
+    record wins unless expired, or in progress past its in-progress expiry); `requests` counts table calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: dict[str, DataRecord] = {}
+        self.requests = 0
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        self.requests += 1
+        record = self.records.get(idempotency_key)
+        if record is None:
+            raise IdempotencyItemNotFoundError
+        return record
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        self.requests += 1
+        existing = self.records.get(data_record.idempotency_key)
+        now_ms = int(datetime.now().timestamp() * 1000)
+        if existing is not None and not existing.is_expired and not (
+                existing.status == STATUS_CONSTANTS["INPROGRESS"] and existing.in_progress_expiry_timestamp is not None
+                and existing.in_progress_expiry_timestamp < now_ms):
+            raise IdempotencyItemAlreadyExistsError(old_data_record=existing)
+        self.records[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        self.requests += 1
+        self.records[data_record.idempotency_key] = data_record
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        self.requests += 1
+        self.records.pop(data_record.idempotency_key, None)

@@ -80,7 +80,7 @@ class Flow(Construct):
             event_sources.SqsEventSource(
                 self.queue,
                 batch_size=flow.batch_size,
-                max_batching_window=Duration.seconds(topology.BATCH_WINDOW_SECONDS),
+                max_batching_window=Duration.seconds(flow.batch_window_seconds),
                 max_concurrency=flow.max_concurrency,
                 report_batch_item_failures=True,
             )

@@ -46,7 +46,7 @@ class QueuePump:
         self.queue_arn = queue_arn
         self.handler = handler
         self.context = context
-        self.batch_size = min(batch_size, 10)  # ReceiveMessage's own cap; the mapping gathers up to 10 per poll
+        self.batch_size = batch_size  # gathered from several receives: ReceiveMessage returns at most 10
         self._stop = threading.Event()
         self.paused = threading.Event()
         self.holding = threading.Event()  # set while paused and not inside an invocation
@@ -74,9 +74,7 @@ class QueuePump:
                 self._stop.wait(1)
 
     def pump_once(self, wait_seconds: int = 0) -> int:
-        messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size,
-                                            WaitTimeSeconds=wait_seconds, AttributeNames=["All"],
-                                            MessageAttributeNames=["All"]).get("Messages", [])
+        messages = self._receive(wait_seconds)
         if not messages:
             return 0
         event = {"Records": [{
@@ -102,6 +100,22 @@ class QueuePump:
             except self.sqs.exceptions.ReceiptHandleIsInvalid:
                 pass  # someone else received it meanwhile (an operator, a test): it stays on the queue
         return len(messages)
+
+
+    def _receive(self, wait_seconds: int) -> list[dict[str, Any]]:
+        """Up to batch_size messages, as the mapping gathers them: receives of at most 10 until the batch is
+        full or the queue has no more visible messages (the batching window, without waiting it out)."""
+        messages: list[dict[str, Any]] = []
+        while len(messages) < self.batch_size:
+            answer = self.sqs.receive_message(QueueUrl=self.queue_url,
+                                              MaxNumberOfMessages=min(10, self.batch_size - len(messages)),
+                                              WaitTimeSeconds=0 if messages else wait_seconds,
+                                              AttributeNames=["All"], MessageAttributeNames=["All"])
+            received = answer.get("Messages", [])
+            messages.extend(received)
+            if not received:
+                break
+        return messages
 
 
 RATE = re.compile(r"^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$")

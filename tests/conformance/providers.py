@@ -55,8 +55,16 @@ def hubspot(capability: str, **_: Any) -> Iterator[Provider]:
 
     app = create_app("pat-conformance")
     context = _context("hubspot", {"api_url": "http://hubspot.test"}, {"access_token": "pat-conformance"}, app)
+    def new_contact(email: str) -> str:  # a contact in the same portal, made through HubSpot's own API
+        client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://hubspot.test",
+                              headers={"Authorization": "Bearer pat-conformance"})
+        return str(client.post("/crm/v3/objects/contacts", json={"properties": {"email": email}}).json()["id"])
+
     yield Provider("hubspot", _build("hubspot", capability, context),
-                   fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05))
+                   fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05),
+                   extra={"refuse_deal": lambda reference: app.refuse_input("deals", reference),
+                          "new_contact": new_contact,
+                          "deal_contacts": lambda deal_id: app.associated_ids("deals", deal_id, "contacts")})
 
 
 @contextmanager
@@ -276,7 +284,18 @@ def _fake_fulfilment_store() -> Provider:
 
 def _fake_crm() -> Provider:
     crm = FakeCrm()
-    return Provider("fake", crm, fail_next=crm.fail_next)
+
+    def deal_contacts(deal_id: str) -> list[str]:
+        contact = next(c for position, (_, c) in enumerate(crm.deals.values()) if f"d-{position + 1}" == deal_id)
+        return [contact] if contact else []
+
+    def new_contact(email: str) -> str:
+        from synchub.models import Customer
+
+        return str(crm.upsert_contacts([Customer(source_id=email, email=email)])[0].id)
+
+    return Provider("fake", crm, fail_next=crm.fail_next,
+                    extra={"refuse_deal": crm.refuse.add, "new_contact": new_contact, "deal_contacts": deal_contacts})
 
 
 def _fake_sink() -> Provider:

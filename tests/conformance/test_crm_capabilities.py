@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from synchub.errors import PermanentError, TransientError
-from synchub.models import Customer, Deal, Money
+from synchub.models import Customer, Deal, DealWrite, Money
 
 
 def _customer(email: str, first: str = "Ada") -> Customer:
@@ -60,3 +60,28 @@ def test_a_refusal_is_a_permanent_error_not_a_retry(deals) -> None:
     deals.fail_next(1, 400)
     with pytest.raises(PermanentError):
         deals.adapter.upsert_deal(_deal("shop:bad"), contact_id=None)
+
+
+def test_deals_upserted_in_one_batch_get_one_outcome_each_in_order_and_their_contacts(deals) -> None:
+    ada, grace = (deals.extra["new_contact"](email) for email in ("ada@example.com", "grace@example.com"))
+    writes = [DealWrite(deal=_deal("shop:2001"), contact_id=ada), DealWrite(deal=_deal("shop:2002"), contact_id=grace),
+              DealWrite(deal=_deal("shop:2003"), contact_id=None)]
+
+    outcomes = deals.adapter.upsert_deals(writes)
+    again = deals.adapter.upsert_deals(writes)
+
+    assert [o.key for o in outcomes] == ["shop:2001", "shop:2002", "shop:2003"]
+    assert all(o.id and not o.error for o in outcomes) and len({o.id for o in outcomes}) == 3
+    assert [o.id for o in again] == [o.id for o in outcomes]  # upserted, not created twice
+    contacts_of = deals.extra["deal_contacts"]
+    assert [contacts_of(o.id) for o in outcomes] == [[ada], [grace], []]
+
+
+def test_a_refused_deal_in_a_batch_fails_alone(deals) -> None:
+    deals.extra["refuse_deal"]("shop:3002")
+
+    outcomes = deals.adapter.upsert_deals([DealWrite(deal=_deal(f"shop:300{n}")) for n in (1, 2, 3)])
+
+    assert [bool(o.error) for o in outcomes] == [False, True, False]
+    assert outcomes[1].key == "shop:3002" and not outcomes[1].transient and outcomes[1].id is None
+    assert outcomes[0].id and outcomes[2].id

@@ -325,7 +325,9 @@ def test_upsert_deal_three_times_makes_one_deal_associated_to_its_contact(crm, s
     paths = [f"{r.method} {r.url.path}" for r in recorder.requests]
     assert paths.count("GET /crm/v3/properties/deals/synchub_order_ref") == 1  # once per client lifetime
     assert paths.count("POST /crm/v3/properties/deals") == 1
-    assert paths.count(f"PUT /crm/v4/objects/deals/{stored['id']}/associations/default/contacts/{contact.id}") == 3
+    associate = "/crm/v4/associations/deals/contacts/batch/associate/default"
+    assert paths.count(f"POST {associate}") == 3  # the default association, in the v4 batch form
+    assert recorder.bodies(associate)[0] == {"inputs": [{"from": {"id": stored["id"]}, "to": {"id": contact.id}}]}
     [first_upsert] = recorder.bodies("/crm/v3/objects/deals/batch/upsert")[:1]
     assert first_upsert["inputs"][0].items() >= {"idProperty": "synchub_order_ref", "id": "shop-eu:5550001"}.items()
 

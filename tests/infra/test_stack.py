@@ -340,11 +340,12 @@ def test_event_source_mappings_report_partial_failures_with_catalogue_batch_and_
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["BatchSize"] == flow.batch_size
         assert mapping["ScalingConfig"] == {"MaximumConcurrency": flow.max_concurrency}
-        assert mapping["MaximumBatchingWindowInSeconds"] == topology.BATCH_WINDOW_SECONDS
+        assert mapping["MaximumBatchingWindowInSeconds"] == flow.batch_window_seconds
     order = mappings[function_id(resources, "synchub-dev-order_to_erp")]
     assert (order["BatchSize"], order["ScalingConfig"]["MaximumConcurrency"]) == (3, 4)  # config overrides
     crm = mappings[function_id(resources, "synchub-dev-customer_to_crm")]
-    assert (crm["BatchSize"], crm["ScalingConfig"]["MaximumConcurrency"]) == (50, 2)  # catalogue defaults
+    assert (crm["BatchSize"], crm["ScalingConfig"]["MaximumConcurrency"]) == (100, 2)  # catalogue defaults
+    assert crm["MaximumBatchingWindowInSeconds"] == 10  # the CRM flows gather full batches in a burst
 
 
 # --- state tables ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def test_rule_patterns_match_source_synchub_and_the_flows_topics(test_config: De
 def test_config_overrides_win_over_catalogue_defaults(test_config: DeploymentConfig) -> None:
     flows = {flow.flow: flow for flow in topology.flow_queues(test_config)}
     assert (flows["order_to_erp"].max_receive_count, flows["order_to_erp"].batch_size) == (8, 3)
-    assert (flows["customer_to_crm"].batch_size, flows["customer_to_crm"].max_concurrency) == (50, 2)
+    assert (flows["customer_to_crm"].batch_size, flows["customer_to_crm"].max_concurrency) == (100, 2)
     jobs = {job.schedule: job for job in topology.scheduled_jobs(test_config)}
     assert jobs["poll_erp_stock"].expression == "rate(5 minutes)"
     assert jobs["reconcile_inventory"].expression == "cron(0 3 * * ? *)"

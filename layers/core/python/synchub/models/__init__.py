@@ -1,5 +1,5 @@
 """Canonical models shared by every flow and connector; they import nothing else of ours."""
-from synchub.models.crm import Deal, UpsertOutcome
+from synchub.models.crm import Deal, DealWrite, UpsertOutcome
 from synchub.models.customer import Address, Customer, normalise_email, normalise_phone
 from synchub.models.envelope import DETAIL_SOURCE, EventEnvelope, PayloadRef
 from synchub.models.inventory import StockLevel, StockUpdate, StockUpdateResult, StoreStock
@@ -26,6 +26,7 @@ __all__ = [
     "Address",
     "Customer",
     "Deal",
+    "DealWrite",
     "EventEnvelope",
     "FinancialStatus",
     "FulfillmentStatus",

@@ -20,6 +20,15 @@ class Deal(BaseModel):
     close_date: str | None = None  # ISO date when won or lost
 
 
+class DealWrite(BaseModel):
+    """One deal of a batch upsert and the CRM contact it is associated to (None: no association)."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    deal: Deal
+    contact_id: str | None = None
+
+
 class UpsertOutcome(BaseModel):
     """One input of a batch upsert: its key, the vendor id when it succeeded, the reason when not."""
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from synchub.models import (
     Customer,
     Deal,
+    DealWrite,
     FulfillmentStatus,
     Order,
     Shipment,
@@ -222,6 +223,14 @@ class Contacts(Protocol):
 class Deals(Protocol):
     def upsert_deal(self, deal: Deal, *, contact_id: str | None) -> str:
         """Create or update the deal known by deal.reference, associated to the contact; returns its id."""
+        ...
+
+    def upsert_deals(self, deals: Sequence[DealWrite]) -> list[UpsertOutcome]:
+        """Upsert many deals by deal.reference, each associated to its contact, in batches the vendor allows.
+
+        One outcome per input, in order, keyed by the reference: the deal's id, or the error of that input
+        alone (`transient` when another attempt can fix it). Only a failure of the whole call (the vendor
+        down, a wrong configuration) raises."""
         ...
 
 

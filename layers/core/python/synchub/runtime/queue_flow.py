@@ -59,11 +59,7 @@ class QueueBackoff:
 def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: Apply, dead_letters: DeadLetters,
                    idempotency_store: Any, backoff: QueueBackoff | None = None, retry: RetryPolicy | None = None,
                    clock: Callable[[], float] = time.time, payloads: PayloadStore | None = None) -> dict[str, Any]:
-    if retry is None:
-        from synchub.runtime.config import RetrySettings
-
-        retry = RetryPolicy.of(RetrySettings())
-    policy = retry
+    policy = retry or default_retry_policy()
     config = idempotency_config()
     config.register_lambda_context(context)
 
@@ -73,50 +69,17 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
         return apply(envelope).model_dump()
 
     def record_handler(record: SQSRecordEvent) -> None:
-        body = record["body"]
-        try:
-            envelope = envelope_from_bus_event(body, payloads)
-        except PermanentError as error:  # a claim-checked payload that is gone; a transient S3 error is retried
-            _park(dead_letters, flow, body, error.reason, {**error.detail, "message": str(error)})
-            return
-        except (ValueError, KeyError, TypeError, ValidationError) as error:
-            _park(dead_letters, flow, body, "invalid_envelope", {"error": type(error).__name__})
+        envelope = decode_record(record, flow=flow, dead_letters=dead_letters, payloads=payloads)
+        if envelope is None:
             return
         ran: list[bool] = []
         try:
-            result = apply_once(idempotency_key={"flow": flow, "event_id": envelope.event_id}, envelope=envelope,
-                                ran=ran)
-        except PermanentError as error:
-            _park(dead_letters, flow, body, error.reason, {**error.detail, "event_id": envelope.event_id,
-                                                            "message": str(error)})
+            result = apply_once(idempotency_key=idempotency_key(flow, envelope), envelope=envelope, ran=ran)
+        except Exception as error:  # noqa: BLE001 - classified: parked, or raised again for a retry
+            fail_record(record, envelope, error, flow=flow, dead_letters=dead_letters, policy=policy,
+                        backoff=backoff, clock=clock)
             return
-        except ValidationError as error:  # the vendor payload does not make a valid canonical record
-            _park(dead_letters, flow, body, "invalid_payload",
-                  {"event_id": envelope.event_id, "errors": error.error_count()})
-            return
-        except Exception as error:  # transient: retried after a delay, or parked once the budget is spent
-            attributes = record.get("attributes", {})
-            receives = int(attributes.get("ApproximateReceiveCount") or 1)
-            waited = waited_seconds(attributes, clock())
-            if policy.exhausted(waited_seconds=waited, receives=receives):
-                _park(dead_letters, flow, body, "retries_exhausted", {
-                    "event_id": envelope.event_id, "error": type(error).__name__,
-                    "error_reason": getattr(error, "reason", None), "message": str(error)[:500],
-                    "receives": receives, "waited_seconds": round(waited)}, metric="RetriesExhausted")
-                return
-            metrics.add_metric(name="TransientFailure", unit=MetricUnit.Count, value=1)
-            delay = policy.delay(error, receives)
-            logger.warning("event will be retried", extra={"flow": flow, "event_id": envelope.event_id,
-                                                           "error": type(error).__name__, "retry_in": delay,
-                                                           "reason": getattr(error, "reason", None)})
-            if backoff is not None:
-                backoff.delay(record, delay)
-            raise
-        outcome = Outcome.model_validate(result) if ran else Outcome.skipped("duplicate")
-        metrics.add_metric(name="EventApplied" if outcome.action == "applied" else "EventSkipped",
-                           unit=MetricUnit.Count, value=1)
-        logger.info("event handled", extra={"flow": flow, "event_id": envelope.event_id, "topic": envelope.topic,
-                                             "action": outcome.action, "reason": outcome.reason, "ids": outcome.ids})
+        report_outcome(flow, envelope, Outcome.model_validate(result) if ran else Outcome.skipped("duplicate"))
 
     # Every record is tried; the ones that raised are returned for retry (a batch that fails entirely
     # is reported the same way, so the response is always the list the event source mapping expects).
@@ -127,6 +90,70 @@ def run_queue_flow(event: dict[str, Any], context: Any, *, flow: str, apply: App
         except Exception:  # noqa: BLE001 - classified and logged above; the record goes back to the queue
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
+
+
+# The parts of a record's life shared with the batch runner (runtime/queue_batch.py) -----------------
+def default_retry_policy() -> RetryPolicy:
+    from synchub.runtime.config import RetrySettings
+
+    return RetryPolicy.of(RetrySettings())
+
+
+def idempotency_key(flow: str, envelope: EventEnvelope) -> dict[str, str]:
+    return {"flow": flow, "event_id": envelope.event_id}
+
+
+def decode_record(record: SQSRecordEvent, *, flow: str, dead_letters: DeadLetters,
+                  payloads: PayloadStore | None) -> EventEnvelope | None:
+    """The record's envelope, or None once an unusable record is parked; a transient S3 error raises."""
+    body = record["body"]
+    try:
+        return envelope_from_bus_event(body, payloads)
+    except PermanentError as error:  # a claim-checked payload that is gone
+        _park(dead_letters, flow, body, error.reason, {**error.detail, "message": str(error)})
+    except (ValueError, KeyError, TypeError, ValidationError) as error:
+        _park(dead_letters, flow, body, "invalid_envelope", {"error": type(error).__name__})
+    return None
+
+
+def fail_record(record: SQSRecordEvent, envelope: EventEnvelope, error: BaseException, *, flow: str,
+                dead_letters: DeadLetters, policy: RetryPolicy, backoff: QueueBackoff | None,
+                clock: Callable[[], float]) -> None:
+    """Park a permanent failure (returns), or re-raise a transient one after setting its retry delay;
+    once the retry budget is spent a transient failure is parked as `retries_exhausted` instead."""
+    body = record["body"]
+    if isinstance(error, PermanentError):
+        _park(dead_letters, flow, body, error.reason, {**error.detail, "event_id": envelope.event_id,
+                                                        "message": str(error)})
+        return
+    if isinstance(error, ValidationError):  # the vendor payload does not make a valid canonical record
+        _park(dead_letters, flow, body, "invalid_payload",
+              {"event_id": envelope.event_id, "errors": error.error_count()})
+        return
+    attributes = record.get("attributes", {})
+    receives = int(attributes.get("ApproximateReceiveCount") or 1)
+    waited = waited_seconds(attributes, clock())
+    if policy.exhausted(waited_seconds=waited, receives=receives):
+        _park(dead_letters, flow, body, "retries_exhausted", {
+            "event_id": envelope.event_id, "error": type(error).__name__,
+            "error_reason": getattr(error, "reason", None), "message": str(error)[:500],
+            "receives": receives, "waited_seconds": round(waited)}, metric="RetriesExhausted")
+        return
+    metrics.add_metric(name="TransientFailure", unit=MetricUnit.Count, value=1)
+    delay = policy.delay(error, receives)
+    logger.warning("event will be retried", extra={"flow": flow, "event_id": envelope.event_id,
+                                                   "error": type(error).__name__, "retry_in": delay,
+                                                   "reason": getattr(error, "reason", None)})
+    if backoff is not None:
+        backoff.delay(record, delay)
+    raise error
+
+
+def report_outcome(flow: str, envelope: EventEnvelope, outcome: Outcome) -> None:
+    metrics.add_metric(name="EventApplied" if outcome.action == "applied" else "EventSkipped",
+                       unit=MetricUnit.Count, value=1)
+    logger.info("event handled", extra={"flow": flow, "event_id": envelope.event_id, "topic": envelope.topic,
+                                         "action": outcome.action, "reason": outcome.reason, "ids": outcome.ids})
 
 
 def _park(dead_letters: DeadLetters, flow: str, body: str, reason: str, detail: dict[str, Any], *,

@@ -183,6 +183,18 @@ class HubSpotClient:
                 f"{to_type}/{quote(to_id, safe='')}")
         return self.request("PUT", path).json().get("results") or []
 
+    def batch_associate_default(self, from_type: str, to_type: str,
+                                pairs: Sequence[tuple[str, str]]) -> BatchResult:
+        """POST /crm/v4/associations/{from}/{to}/batch/associate/default: the default association for each
+        (from id, to id) pair, both directions; 207 when some pairs failed. Safe to repeat."""
+        if len(pairs) > BATCH_LIMIT:
+            raise ValueError(f"SyncHub sends at most {BATCH_LIMIT} associations a call, got {len(pairs)}")
+        inputs = [{"from": {"id": from_id}, "to": {"id": to_id}} for from_id, to_id in pairs]
+        response = self.request("POST", f"/crm/v4/associations/{from_type}/{to_type}/batch/associate/default",
+                                json={"inputs": inputs})
+        body = response.json()
+        return BatchResult(response.status_code, body.get("results") or [], body.get("errors") or [])
+
     def association_labels(self, from_type: str, to_type: str) -> list[dict[str, Any]]:
         """GET the association types (typeId, category, label) defined from one object type to another."""
         return self.request("GET", f"/crm/v4/associations/{from_type}/{to_type}/labels").json().get("results") or []

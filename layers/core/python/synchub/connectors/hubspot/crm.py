@@ -1,7 +1,8 @@
 """HubSpotCrm: the Crm port over HubSpot. Contacts upsert by e-mail, deals by our order reference.
 
-Both writes are batch upserts keyed by a unique property, so repeating them (SQS redelivery, replays,
-a crash before our mapping was written) never creates a second record.
+Both writes are batch upserts keyed by a unique property (up to 100 inputs a call), so repeating them
+(SQS redelivery, replays, a crash before our mapping was written) never creates a second record; deal to
+contact associations go in one v4 batch call per chunk of deals.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from synchub.connectors.hubspot.mapping import (
 )
 from synchub.connectors.hubspot.settings import HubSpotSettings
 from synchub.errors import PermanentError, TransientError, VendorRejected
-from synchub.models import Customer, Deal, UpsertOutcome, normalise_email
+from synchub.models import Customer, Deal, DealWrite, UpsertOutcome, normalise_email
 
 logger = Logger(service="synchub")
 
@@ -69,20 +70,7 @@ class HubSpotCrm:
                 continue
             properties[key] = contact_properties(customer)
             positions.setdefault(key, []).append(index)
-        keys = list(properties)
-        resolved: dict[str, UpsertOutcome] = {}
-        down: str | None = None
-        for start in range(0, len(keys), self.batch_size):
-            chunk = keys[start:start + self.batch_size]
-            if down is not None:
-                resolved.update({k: UpsertOutcome(key=k, error=down, transient=True) for k in chunk})
-                continue
-            answer = self._upsert("contacts", "email", chunk, properties, normalise_email)
-            resolved.update(answer)
-            if all(o.transient for o in answer.values()):
-                # Nothing got through even after the retry policy: HubSpot is down or throttling us.
-                # Stop calling; the caller returns these to the queue for later.
-                down = next(iter(answer.values())).error
+        resolved = self._upsert_all("contacts", "email", properties, normalise_email)
         for key, indexes in positions.items():
             for index in indexes:
                 outcomes[index] = resolved[key]
@@ -91,6 +79,28 @@ class HubSpotCrm:
             "customers": len(customers), "contacts_created": sum(o.created for o in done),
             "failed": sum(o.error is not None for o in done), "transient": sum(o.transient for o in done)})
         return done
+
+    def _upsert_all(self, object_type: str, id_property: str, properties: dict[str, dict[str, str]],
+                    normalise: Callable[[str | None], str | None],
+                    after_chunk: Callable[[dict[str, UpsertOutcome]], None] | None = None) -> dict[str, UpsertOutcome]:
+        """Batch upserts of every key, `batch_size` a call; `after_chunk` sees (and may amend) each chunk's
+        outcomes. Once a whole chunk failed transiently (HubSpot down or throttling us even after the retry
+        policy), the rest are not sent: they are returned transient, for the queue to bring back later."""
+        keys = list(properties)
+        resolved: dict[str, UpsertOutcome] = {}
+        down: str | None = None
+        for start in range(0, len(keys), self.batch_size):
+            chunk = keys[start:start + self.batch_size]
+            if down is not None:
+                resolved.update({k: UpsertOutcome(key=k, error=down, transient=True) for k in chunk})
+                continue
+            answer = self._upsert(object_type, id_property, chunk, properties, normalise)
+            if all(o.transient for o in answer.values()):
+                down = next(iter(answer.values())).error
+            elif after_chunk is not None:
+                after_chunk(answer)
+            resolved.update(answer)
+        return resolved
 
     def _upsert(self, object_type: str, id_property: str, keys: list[str], properties: dict[str, dict[str, str]],
                 normalise: Callable[[str | None], str | None], *, retry_transient: bool = True,
@@ -154,20 +164,71 @@ class HubSpotCrm:
 
     # ----- deals --------------------------------------------------------------------------------
     def upsert_deal(self, deal: Deal, *, contact_id: str | None) -> str:
-        self._ensure_order_ref_property()
-        outcome = self._upsert("deals", ORDER_REF_PROPERTY, [deal.reference], {deal.reference: deal_properties(deal)},
-                               lambda value: value)[deal.reference]
+        if contact_id is None and deal.contact_email:
+            contact_id = self.find_contact_by_email(deal.contact_email)
+        [outcome] = self.upsert_deals([DealWrite(deal=deal, contact_id=contact_id)])
         if outcome.error or outcome.id is None:
             if outcome.transient:
                 raise TransientError(f"{VENDOR}: deal upsert failed ({outcome.error})", reason=outcome.error)
             raise VendorRejected(f"{VENDOR}: deal rejected ({outcome.error})", vendor=VENDOR, category=outcome.error)
-        if contact_id is None and deal.contact_email:
-            contact_id = self.find_contact_by_email(deal.contact_email)
-        if contact_id is not None:
-            self.client.associate_default("deals", outcome.id, "contacts", contact_id)
-        logger.info("hubspot deal upserted", extra={"deal_id": outcome.id, "deal_created": outcome.created,
-                                                     "associated": contact_id is not None})
         return outcome.id
+
+    def upsert_deals(self, deals: Sequence[DealWrite]) -> list[UpsertOutcome]:
+        """Deals upserted by synchub_order_ref up to 100 a call, then their default contact associations
+        in one v4 batch call per chunk. A deal whose association failed reports that failure: its retry
+        repeats the upsert (harmless, keyed) and the association (harmless, default)."""
+        if not deals:
+            return []
+        self._ensure_order_ref_property()
+        properties: dict[str, dict[str, str]] = {}  # a later input for one reference wins: HubSpot refuses
+        contact_of: dict[str, str | None] = {}  # the same id twice in one batch
+        for write in deals:
+            properties[write.deal.reference] = deal_properties(write.deal)
+            contact_of[write.deal.reference] = write.contact_id
+
+        def associate(chunk: dict[str, UpsertOutcome]) -> None:
+            pairs = [(key, (deal_id, contact_id)) for key, outcome in chunk.items()
+                     if (deal_id := outcome.id) and not outcome.error and (contact_id := contact_of[key])]
+            for key, (reason, transient) in self._associate_deals(pairs).items():
+                chunk[key] = chunk[key].model_copy(update={"error": reason, "transient": transient})
+
+        resolved = self._upsert_all("deals", ORDER_REF_PROPERTY, properties, lambda value: value, associate)
+        outcomes = [resolved[write.deal.reference] for write in deals]
+        logger.info("hubspot deals upserted", extra={
+            "deals": len(deals), "deals_created": sum(o.created for o in outcomes),
+            "associated": sum(1 for w, o in zip(deals, outcomes, strict=True) if w.contact_id and not o.error),
+            "failed": sum(o.error is not None for o in outcomes), "transient": sum(o.transient for o in outcomes)})
+        return outcomes
+
+    def _associate_deals(self, pairs: list[tuple[str, tuple[str, str]]]) -> dict[str, tuple[str, bool]]:
+        """Default deal->contact associations for (reference, (deal id, contact id)); the failed ones as
+        reference -> (reason, transient). A refused call is halved to find the input HubSpot objects to."""
+        if not pairs:
+            return {}
+        try:
+            batch = self.client.batch_associate_default("deals", "contacts", [pair for _, pair in pairs])
+        except TransientError as exc:
+            return {key: (f"association:{exc.reason}", True) for key, _ in pairs}
+        except HubSpotApiError as exc:
+            if exc.status not in INPUT_REJECTED:
+                raise
+            if len(pairs) > 1:
+                half = len(pairs) // 2
+                return {**self._associate_deals(pairs[:half]), **self._associate_deals(pairs[half:])}
+            return {pairs[0][0]: (f"association:{_reason(exc.category, exc.codes)}", False)}
+        linked = {(str((r.get("from") or {}).get("id")), str((r.get("to") or {}).get("id"))) for r in batch.results}
+        by_deal = {deal_id: key for key, (deal_id, _) in pairs}
+        failed: dict[str, tuple[str, bool]] = {}
+        for error in batch.errors:
+            context = error.get("context") or {}
+            reason = f"association:{_reason(error.get('category'), _error_codes(error))}"
+            for deal_id in [str(i) for i in context.get("fromId") or context.get("ids") or []]:
+                if deal_id in by_deal:
+                    failed[by_deal[deal_id]] = (reason, error.get("category") in TRANSIENT_CATEGORIES)
+        for key, pair in pairs:  # a pair HubSpot did not account for is retried, never taken as linked
+            if key not in failed and pair not in linked:
+                failed[key] = ("association:missing_from_response", True)
+        return failed
 
     def _ensure_order_ref_property(self) -> None:
         """Once per client lifetime: the unique deal property the deal upsert is keyed on."""
