@@ -167,7 +167,9 @@ def run_chaos(local: LocalMode, proxy: chaos.TcpProxy, *, orders: int, seed: int
     synced = [order for order in stream.orders if order.synced]
     # 1 order in 40 (at least 2) dies once after the ERP's write; the earliest sent, so the killed batch's
     # visibility timeout runs while the rest is worked off.
-    early = list(dict.fromkeys(d.event.order.reference for d in stream.deliveries if d.event.order.synced))
+    # Never a cancelled order: its cancellation may be applied first, and then no sale is ever created.
+    early = list(dict.fromkeys(d.event.order.reference for d in stream.deliveries
+                               if d.event.order.synced and not d.event.order.cancelled))
     crash = chaos.CrashPlan(set(early[: max(2, len(synced) // 40)]))
     counts = Invocations()
     extra = _instances(local, crash, counts)
