@@ -160,6 +160,31 @@ def test_expired_session_logs_in_once_more_and_replays_the_call() -> None:
     assert len(fake.calls("model.sale.sale.search")) == 2
 
 
+def test_a_login_whose_preferences_failed_logs_in_again_and_never_calls_without_the_company() -> None:
+    # Found by the chaos replay: the ERP went away between login and get_preferences, the session was kept
+    # with an empty context, and every sale create after was refused ("User in companies") and parked.
+    down = {"preferences": True}
+
+    class FlakyPreferences(FakeTryton):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            body = json.loads(request.content)
+            if body["method"] == "model.res.user.get_preferences" and down.pop("preferences", False):
+                self.requests.append((request, body))
+                raise httpx.ConnectError("connection refused", request=request)
+            return super().__call__(request)
+
+    fake = FlakyPreferences(ok([5]))
+    client = client_for(fake, attempts=1)
+    with pytest.raises(TransientError):
+        client.model("sale.sale", "search", [], 0, None, None)
+    assert fake.calls("model.sale.sale.search") == []
+
+    assert client.model("sale.sale", "search", [], 0, None, None) == [5]
+    assert len(fake.calls("common.db.login")) == 2
+    (_, call), = fake.calls("model.sale.sale.search")
+    assert call["params"][-1]["company"] == 1
+
+
 def test_a_session_refused_twice_is_rejected_not_looped() -> None:
     fake = FakeTryton(lambda body, request: httpx.Response(403))
     with pytest.raises(VendorRejected):

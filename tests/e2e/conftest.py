@@ -15,6 +15,16 @@ from tests.eventdata import sign_shopify
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The large chaos replay takes many minutes: it runs only when `-m` names it."""
+    if "chaos_large" in (config.getoption("markexpr") or ""):
+        return
+    skip = pytest.mark.skip(reason="large chaos replay: run with -m chaos_large")
+    for item in items:
+        if item.get_closest_marker("chaos_large"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="package")  # stopped when the e2e tests end, so its pumps never outlive them
 def local_mode(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
     mode = LocalMode(data_dir=tmp_path_factory.mktemp("synchub-local"), base_port=0, start_ticks=False,

@@ -153,3 +153,25 @@ def test_an_order_being_written_by_another_event_is_retried_not_duplicated(erp, 
     assert to_erp("orders_paid", erp, mappings).action == "applied"
     assert len(erp.sales) == 1
 
+
+
+def test_a_repeat_of_the_same_event_waits_while_the_first_delivery_is_writing(erp, mappings):
+    # Found by the chaos replay: the lease was owned by the event id, so a second delivery of one event
+    # (its idempotency claim expired while the first was still writing) walked in, found the sale half
+    # confirmed, rewrote its lines and was parked as rejected by the ERP.
+    seen: dict[str, Exception] = {}
+    create = erp.create_sales_order
+
+    def create_while_the_event_arrives_again(order, **kwargs):
+        if not seen:
+            try:
+                seen["repeat"] = RuntimeError(f"applied: {to_erp('orders_create', erp, mappings)}")
+            except TransientError as busy:
+                seen["repeat"] = busy
+        return create(order, **kwargs)
+
+    erp.create_sales_order = create_while_the_event_arrives_again
+    assert to_erp("orders_create", erp, mappings).action == "applied"
+
+    assert isinstance(seen["repeat"], TransientError) and seen["repeat"].reason == "entity_busy"
+    assert len(erp.sales) == 1

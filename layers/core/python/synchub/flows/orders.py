@@ -8,6 +8,7 @@ Test orders are skipped unless the store's settings ask for them.
 """
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping as MappingType
 
 from synchub.errors import TransientError
@@ -55,7 +56,9 @@ def sync_order_to_erp(envelope: EventEnvelope, *, payloads: StorePayloads, sales
     if not mappings.claim_version(ENTITY, key, order.updated_at, scope="erp"):
         return Outcome.skipped("stale")
 
-    with exclusive(mappings, "order:erp", key, owner=envelope.event_id):
+    # Owned by this attempt, not by the event: a repeat of the same event (a store retry, an SQS duplicate
+    # whose idempotency claim outlived its function) must wait too, or both find no sale and write.
+    with exclusive(mappings, "order:erp", key, owner=uuid.uuid4().hex):
         return _apply_order_to_erp(order, sales_orders=sales_orders, products=products, customers=customers,
                                    mappings=mappings, missing_sku_lookup=missing_sku_lookup)
 

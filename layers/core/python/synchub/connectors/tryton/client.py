@@ -103,7 +103,13 @@ class TrytonClient:
         token = base64.b64encode(f"{self.username}:{user_id}:{session}".encode()).decode("ascii")
         self._authorization = f"Session {token}"
         # The user's preferences carry company and language: the context Tryton's own client sends.
-        self.context = self._post("model.res.user.get_preferences", [True, {}])
+        try:
+            self.context = self._post("model.res.user.get_preferences", [True, {}])
+        except BaseException:
+            # No session without its context: calls without the company fail Tryton's company rules
+            # ("User in companies") and would be parked as rejected. The next call logs in again.
+            self._authorization = None
+            raise
 
     def call(self, method: str, params: list[Any]) -> Any:
         if self._authorization is None:
