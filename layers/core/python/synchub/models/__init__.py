@@ -5,6 +5,8 @@ from synchub.models.envelope import DETAIL_SOURCE, EventEnvelope, PayloadRef
 from synchub.models.inventory import StockLevel, StockUpdate, StockUpdateResult, StoreStock
 from synchub.models.money import Money
 from synchub.models.order import FinancialStatus, FulfillmentStatus, Order, OrderLine, ShippingLine
+from synchub.models.payment import Payment
+from synchub.models.refund import Refund, RefundLine
 
 __all__ = [
     "DETAIL_SOURCE",
@@ -18,6 +20,9 @@ __all__ = [
     "Order",
     "OrderLine",
     "PayloadRef",
+    "Payment",
+    "Refund",
+    "RefundLine",
     "ShippingLine",
     "StockLevel",
     "StockUpdate",

@@ -18,6 +18,8 @@ from synchub.models import (
     Customer,
     Deal,
     Order,
+    Payment,
+    Refund,
     StockLevel,
     StockUpdate,
     StockUpdateResult,
@@ -41,6 +43,18 @@ class SalesOrderRef(BaseModel):
     state: str
     reference: str
     total: str | None = None
+
+
+class ReturnRef(BaseModel):
+    """An ERP return (credit for a store refund) as the flows see it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: str
+    reference: str
+    credit_note: str | None = None  # the ERP's credit note id, once there is one
+    total: str | None = None  # the credit's total as the ERP states it (negative: money back)
+    complete: bool = False  # credit posted and restocked goods received: nothing left to do
 
 
 class StockChanges(BaseModel):
@@ -100,6 +114,31 @@ class SalesOrders(Protocol):
         ...
 
 
+class Payments(Protocol):
+    def find_payment(self, reference: str) -> str | None:
+        """The ERP payment carrying our payment reference, if one exists (the crash-safe check)."""
+        ...
+
+    def record_payment(self, sale: SalesOrderRef, payment: Payment, *, method: str) -> str:
+        """Pay the sale's customer invoice (posting it first) with the ERP payment method named `method`,
+        carrying payment.reference; returns the ERP payment's id. A sale with no invoice yet is a
+        TransientError; an ERP without that method is a PermanentError `unknown_payment_method`."""
+        ...
+
+
+class Returns(Protocol):
+    def find_return(self, reference: str) -> ReturnRef | None:
+        """The ERP return carrying our refund reference, if one exists."""
+        ...
+
+    def record_return(self, sale: SalesOrderRef, refund: Refund, *, products: dict[str, str],
+                      warehouse: str) -> ReturnRef:
+        """Credit the refund against the sale (a posted credit note for its lines, shipping, tax and any
+        difference) and take restocked lines back into `warehouse`; referenced by refund.reference.
+        Repeating it, or resuming one an earlier attempt left half done, creates nothing twice."""
+        ...
+
+
 class ProductLookup(Protocol):
     def resolve_products(self, skus: Sequence[str]) -> dict[str, str]:
         """The vendor's product id per SKU; SKUs it does not know are absent."""
@@ -146,6 +185,26 @@ class StorePayloads(Protocol):
     def order(self, store_id: str, payload: dict) -> Order: ...
 
     def customer(self, payload: dict) -> Customer: ...
+
+
+class OrderTransactions(Protocol):
+    """The payments a store took for an order (its webhook body may not carry them)."""
+
+    def order_payments(self, store_id: str, payload: dict) -> list[Payment]:
+        """Successful sales and captures of the order in `payload`, oldest first; [] when none."""
+        ...
+
+
+class RefundReader(Protocol):
+    """A store's refunds: from a refund event's own body, or read from the store for an order's refunds."""
+
+    def refund_ids(self, topic: str, payload: dict) -> list[str]:
+        """Ids of the refunds the event reports ([] when it reports none)."""
+        ...
+
+    def read_refund(self, store_id: str, topic: str, payload: dict, refund_id: str) -> Refund:
+        """One of those refunds, as a canonical Refund."""
+        ...
 
 
 class StoreStockPayloads(Protocol):
@@ -217,6 +276,10 @@ STOCK_SOURCE: Capability[StockSource] = Capability("stock_source", StockSource)
 STOCK_SINK: Capability[StockSink] = Capability("stock_sink", StockSink)
 STORE_PAYLOADS: Capability[StorePayloads] = Capability("store_payloads", StorePayloads, credentials=False)
 STOCK_PAYLOADS: Capability[StoreStockPayloads] = Capability("stock_payloads", StoreStockPayloads, credentials=False)
+PAYMENTS: Capability[Payments] = Capability("payments", Payments)
+RETURNS: Capability[Returns] = Capability("returns", Returns)
+ORDER_TRANSACTIONS: Capability[OrderTransactions] = Capability("order_transactions", OrderTransactions)
+REFUND_READER: Capability[RefundReader] = Capability("refund_reader", RefundReader)
 CONTACTS: Capability[Contacts] = Capability("contacts", Contacts)
 DEALS: Capability[Deals] = Capability("deals", Deals)
 CHANGE_FEED: Capability[ChangeFeed] = Capability("change_feed", ChangeFeed)
@@ -224,5 +287,6 @@ RECORD_FETCHER: Capability[RecordFetcher] = Capability("record_fetcher", RecordF
 
 CAPABILITIES: dict[str, Capability[Any]] = {token.name: token for token in (
     CUSTOMER_ACCOUNTS, SALES_ORDERS, PRODUCT_LOOKUP, STOCK_SOURCE, STOCK_SINK, STORE_PAYLOADS, STOCK_PAYLOADS,
+    PAYMENTS, RETURNS, ORDER_TRANSACTIONS, REFUND_READER,
     CONTACTS, DEALS,
     CHANGE_FEED, RECORD_FETCHER)}

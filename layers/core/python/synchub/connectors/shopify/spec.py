@@ -5,11 +5,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from synchub.connectors.shopify.settings import ShopifySettings
-from synchub.ports import STOCK_PAYLOADS, STOCK_SINK, STORE_PAYLOADS, ConnectionContext, VendorSpec
+from synchub.ports import (
+    ORDER_TRANSACTIONS,
+    REFUND_READER,
+    STOCK_PAYLOADS,
+    STOCK_SINK,
+    STORE_PAYLOADS,
+    ConnectionContext,
+    VendorSpec,
+)
 
 if TYPE_CHECKING:
     from synchub.connectors.shopify.inventory import ShopifyStorefront
     from synchub.connectors.shopify.mapping import ShopifyPayloads
+    from synchub.connectors.shopify.payments import ShopifyOrderTransactions
+    from synchub.connectors.shopify.refunds import ShopifyRefunds
     from synchub.connectors.shopify.stock_events import ShopifyStockPayloads
     from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 
@@ -33,6 +43,18 @@ def _stock_payloads(context: ConnectionContext) -> ShopifyStockPayloads:
     return ShopifyStockPayloads(context.mappings)
 
 
+def _transactions(context: ConnectionContext) -> ShopifyOrderTransactions:
+    from synchub.connectors.shopify.payments import ShopifyOrderTransactions
+
+    return ShopifyOrderTransactions(_storefront(context).admin)
+
+
+def _refunds(context: ConnectionContext) -> ShopifyRefunds:
+    from synchub.connectors.shopify.refunds import ShopifyRefunds
+
+    return ShopifyRefunds()
+
+
 def _webhooks() -> ShopifyWebhooks:
     from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 
@@ -46,7 +68,8 @@ SPEC = VendorSpec(
     secret_fields=("webhook_secret", "access_token"),
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
-              STOCK_PAYLOADS.provided_by(_stock_payloads)),
+              STOCK_PAYLOADS.provided_by(_stock_payloads), ORDER_TRANSACTIONS.provided_by(_transactions),
+              REFUND_READER.provided_by(_refunds)),
     webhooks=_webhooks,
     partner_detail_types=("shopifyWebhook",),
     local_sandbox="infra.local.vendors.shopify:start",

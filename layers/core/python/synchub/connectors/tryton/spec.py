@@ -4,10 +4,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from synchub.connectors.tryton.settings import TrytonSettings
-from synchub.ports import CUSTOMER_ACCOUNTS, PRODUCT_LOOKUP, SALES_ORDERS, STOCK_SOURCE, ConnectionContext, VendorSpec
+from synchub.ports import (
+    CUSTOMER_ACCOUNTS,
+    PAYMENTS,
+    PRODUCT_LOOKUP,
+    RETURNS,
+    SALES_ORDERS,
+    STOCK_SOURCE,
+    ConnectionContext,
+    VendorSpec,
+)
 
 if TYPE_CHECKING:
     from synchub.connectors.tryton.erp import TrytonErp
+    from synchub.connectors.tryton.payments import TrytonPayments
+    from synchub.connectors.tryton.returns import TrytonReturns
 
 
 def _erp(context: ConnectionContext) -> TrytonErp:
@@ -17,6 +28,18 @@ def _erp(context: ConnectionContext) -> TrytonErp:
                                                                  http_client=context.http_client))
 
 
+def _payments(context: ConnectionContext) -> TrytonPayments:
+    from synchub.connectors.tryton.payments import TrytonPayments
+
+    return context.shared("payments", lambda: TrytonPayments(_erp(context)))
+
+
+def _returns(context: ConnectionContext) -> TrytonReturns:
+    from synchub.connectors.tryton.returns import TrytonReturns
+
+    return context.shared("returns", lambda: TrytonReturns(_erp(context)))
+
+
 SPEC = VendorSpec(
     vendor="tryton",
     roles=("erp",),
@@ -24,7 +47,8 @@ SPEC = VendorSpec(
     secret_fields=("username", "password"),
     placeholder_secret_field="password",
     provides=(CUSTOMER_ACCOUNTS.provided_by(_erp), SALES_ORDERS.provided_by(_erp),
-              PRODUCT_LOOKUP.provided_by(_erp), STOCK_SOURCE.provided_by(_erp)),
+              PRODUCT_LOOKUP.provided_by(_erp), STOCK_SOURCE.provided_by(_erp),
+              PAYMENTS.provided_by(_payments), RETURNS.provided_by(_returns)),
     local_sandbox="infra.local.vendors.tryton:start",
     description="Tryton ERP over JSON-RPC",
 )

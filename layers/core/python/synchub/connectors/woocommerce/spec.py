@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.ports import (
     CHANGE_FEED,
+    ORDER_TRANSACTIONS,
     RECORD_FETCHER,
+    REFUND_READER,
     STOCK_PAYLOADS,
     STOCK_SINK,
     STORE_PAYLOADS,
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from synchub.connectors.woocommerce.feed import WooCommerceFeed
     from synchub.connectors.woocommerce.inventory import WooCommerceStorefront
     from synchub.connectors.woocommerce.mapping import WooCommercePayloads
+    from synchub.connectors.woocommerce.payments import WooCommercePayments
     from synchub.connectors.woocommerce.stock_events import WooCommerceStockPayloads
     from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
 
@@ -48,6 +51,14 @@ def _feed(context: ConnectionContext) -> WooCommerceFeed:
     return context.shared("feed", lambda: WooCommerceFeed(_storefront(context).client))
 
 
+def _payments(context: ConnectionContext) -> WooCommercePayments:
+    from synchub.connectors.woocommerce.payments import WooCommercePayments
+
+    locations = sorted(set(context.settings.locations.values()))
+    return context.shared("payments", lambda: WooCommercePayments(
+        _storefront(context).client, location=locations[0] if locations else None))
+
+
 def _webhooks() -> WooCommerceWebhooks:
     from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
 
@@ -62,7 +73,8 @@ SPEC = VendorSpec(
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
               STOCK_PAYLOADS.provided_by(_stock_payloads),
-              CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed)),
+              CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed),
+              ORDER_TRANSACTIONS.provided_by(_payments), REFUND_READER.provided_by(_payments)),
     webhooks=_webhooks,
     local_sandbox="infra.local.vendors.woocommerce:start",
     description="WooCommerce REST API v3 (consumer key and secret) and signed webhooks",
