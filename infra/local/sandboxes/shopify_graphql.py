@@ -42,6 +42,8 @@ from infra.local.sandboxes.shopify_store import (
     parse_gid,
 )
 
+from infra.local.sandboxes.shopify_transactions import Transaction, TransactionOrder, transaction_resolvers
+
 SCHEMA_FILE = Path(__file__).with_name("shopify_schema.graphql")
 CHANGE_FROM_SINCE = "2026-01"  # changeFromQuantity, CHANGE_FROM_QUANTITY_STALE and @idempotent arrive here
 IDEMPOTENCY_REQUIRED_SINCE = "2026-04"  # and become mandatory on inventory mutations here
@@ -186,10 +188,12 @@ RESOLVERS: dict[str, Any] = {
     "InventoryChange.quantityAfterChange": lambda c, _: c.after,
     "InventoryChange.item": lambda c, info: _ctx(info).shop.items.get(c.item_id),
     "InventoryChange.location": lambda c, info: _ctx(info).shop.locations.get(c.location_id),
+    **transaction_resolvers(lambda info: _ctx(info).shop.transactions),
 }
 
 TYPE_OF = {Product: "Product", Variant: "ProductVariant", Item: "InventoryItem", Location: "Location",
-           Level: "InventoryLevel", AdjustmentGroup: "InventoryAdjustmentGroup"}
+           Level: "InventoryLevel", AdjustmentGroup: "InventoryAdjustmentGroup", TransactionOrder: "Order",
+           Transaction: "OrderTransaction"}
 
 
 def _wire(schema: GraphQLSchema) -> None:
