@@ -158,7 +158,7 @@ def _payment_methods() -> None:
     if not missing:
         return
     journal, = Journal.find([("type", "=", "cash")], limit=1)
-    cash, = Account.find([("type.cash", "=", True), ("closed", "!=", True)], limit=1)
+    cash, = Account.find([("name", "=", "Main Cash"), ("closed", "!=", True)], limit=1)  # the minimal chart's
     Method.save([Method(name=name, journal=journal, credit_account=cash, debit_account=cash) for name in missing])
 
 
