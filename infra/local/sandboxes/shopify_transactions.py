@@ -5,6 +5,7 @@ order (`ShopifySandbox.add_transaction`); orders with none are unknown to `order
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -44,7 +45,8 @@ class TransactionBook:
         self.by_order: dict[int, list[Transaction]] = {}
         self.names: dict[int, str] = {}
         self.by_id: dict[int, Transaction] = {}
-        self._next = 5_900_000_000_000
+        # Shopify's ids are unique for good; a sandbox restarted against a kept ERP database must not reuse them.
+        self._next = 5_900_000_000_000 + int(time.time() * 1000) % 10**9 * 100
 
     def add(self, order_id: int, *, kind: str, amount: str | Decimal, currency: str, gateway: str,
             status: str = "SUCCESS", processed_at: datetime | None = None, parent_id: int | None = None,

@@ -35,12 +35,13 @@ QUERY_COST = 3  # the order, its transaction list and one object inside: Shopify
 
 
 def order_gid(payload: dict[str, Any]) -> str:
+    """The order's GID: built from its REST id (what the envelope is keyed by), else its admin_graphql_api_id."""
+    if payload.get("id") not in (None, ""):
+        return f"gid://shopify/Order/{payload['id']}"
     gid = payload.get("admin_graphql_api_id")
     if isinstance(gid, str) and gid.startswith("gid://shopify/Order/"):
         return gid
-    if payload.get("id") in (None, ""):
-        raise InvalidPayload("order without id", field="id")
-    return f"gid://shopify/Order/{payload['id']}"
+    raise InvalidPayload("order without id", field="id")
 
 
 def gid_number(gid: str) -> str:
