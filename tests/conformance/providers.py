@@ -16,6 +16,7 @@ import httpx
 from synchub.connectors.registry import VENDORS, vendor_spec
 from synchub.ports import ConnectionContext
 
+from tests.conformance import money_providers as money
 from tests.fakes import FakeCrm, FakeErp, FakeStoreFeed, FakeStorefront, InMemoryMappingStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +69,7 @@ def shopify(capability: str, **_: Any) -> Iterator[Provider]:
                                    "locations": {"WH": location}},
                        {"access_token": "shpat_conformance", "webhook_secret": "x"}, app)
     yield Provider("shopify", _build("shopify", capability, context), location=location,
-                   extra={"read": lambda sku: app.available(sku, location)})
+                   extra={"read": lambda sku: app.available(sku, location), **money.shopify_extras(app)})
 
 
 @contextmanager
@@ -93,7 +94,8 @@ def woocommerce(capability: str, **_: Any) -> Iterator[Provider]:
 
     yield Provider("woocommerce", _build("woocommerce", capability, context), location="default",
                    fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05),
-                   create_record=create_order, touch_record=touch, extra={"read": app.stock})
+                   create_record=create_order, touch_record=touch,
+                   extra={"read": app.stock, **money.woocommerce_extras(client)})
 
 
 @contextmanager
@@ -105,7 +107,7 @@ def tryton(capability: str, *, request: Any = None, **_: Any) -> Iterator[Provid
                                 load_secret=lambda: {"username": server.username, "password": server.password})
     adapter = _build("tryton", capability, context)
     try:
-        yield Provider("tryton", adapter)
+        yield Provider("tryton", adapter, extra={"erp": getattr(adapter, "erp", adapter)})
     finally:
         adapter.client.http.client.close()
 
@@ -133,6 +135,10 @@ FAKES: dict[str, Callable[[], Provider]] = {
     "stock_sink": lambda: _fake_sink(),
     "change_feed": lambda: _fake_feed(),
     "record_fetcher": lambda: _fake_feed(),
+    "payments": lambda: money.fake_ledger(_fake_erp()),
+    "returns": lambda: money.fake_ledger(_fake_erp()),
+    "order_transactions": lambda: money.fake_store(),
+    "refund_reader": lambda: money.fake_store(),
 }
 
 

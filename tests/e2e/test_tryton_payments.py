@@ -35,7 +35,7 @@ def invoice_of(erp: TrytonErp, sale_id: str) -> dict[str, Any]:
 def refund_of(order: Any, *, quantity: int, restock: bool, shipping: str = "0", total: str | None = None) -> Refund:
     line = order.lines[0]
     amount = line.unit_price.amount * quantity
-    money = lambda value: Money(amount=Decimal(value), currency=order.currency)  # noqa: E731
+    money = lambda value: Money(amount=Decimal(value), currency=order.currency)
     return Refund(store=order.store, source_id=uuid.uuid4().hex[:10], order_id=order.source_id,
                   currency=order.currency, lines=(RefundLine(
                       source_line_id=line.source_line_id, sku=line.sku, title=line.title, quantity=quantity,

@@ -41,7 +41,6 @@ from infra.local.sandboxes.shopify_store import (
     gid,
     parse_gid,
 )
-
 from infra.local.sandboxes.shopify_transactions import Transaction, TransactionOrder, transaction_resolvers
 
 SCHEMA_FILE = Path(__file__).with_name("shopify_schema.graphql")
