@@ -189,3 +189,37 @@ def test_unmapped_gateway_is_parked_as_unknown_payment_method(local_mode, shopif
     assert erp(local_mode).client.model("account.move", "search", [("description", "=", f"main:payment:{transaction}")],
                                         0, None, None) == []
     assert invoice(local_mode, reference).get("state") != "paid"
+
+
+def test_woocommerce_payment_and_restocked_refund_reach_tryton(local_mode, woo_store):
+    import httpx
+
+    info = local_mode.vendors["woocommerce"].info
+    rest = httpx.Client(transport=httpx.WSGITransport(app=local_mode.woocommerce), base_url="http://woo/wp-json/wc/v3/",
+                        auth=(info["consumer_key"], info["consumer_secret"]))
+    created = rest.post("orders", json={
+        "billing": {"email": "refunds@example.com", "first_name": "Rae", "last_name": "Fund"},
+        "line_items": [{"sku": "MUG-CER-01", "quantity": 2, "price": "14.50"}],
+        "payment_method": "stripe", "transaction_id": f"ch_{uuid.uuid4().hex[:14]}", "set_paid": True}).json()
+    _, headers = sample("woocommerce/order_created")
+    reference = f"eu:{created['id']}"
+    before = stock_on_hand(local_mode, "MUG-CER-01")
+
+    woo_store.send(created, headers)
+    assert eventually(lambda: erp(local_mode).find_sales_order(reference))
+    assert eventually(lambda: invoice(local_mode, reference).get("state") == "paid", timeout=90)
+    assert invoice(local_mode, reference)["total_amount"] == Decimal(created["total"])
+
+    line = created["line_items"][0]
+    rest.post(f"orders/{created['id']}/refunds", json={
+        "amount": "14.50", "reason": "chipped", "line_items": [{"id": line["id"], "quantity": 1, "refund_total": "14.50"}]
+    }).raise_for_status()
+    updated = rest.get(f"orders/{created['id']}").json()
+    _, updated_headers = sample("woocommerce/order_updated")
+    woo_store.send(updated, updated_headers)
+
+    returns = local_mode.wirings["refund_to_erp"].erp(RETURNS)
+    refund_reference = f"eu:refund:{updated['refunds'][0]['id']}"
+    done = eventually(lambda: (r := returns.find_return(refund_reference)) and r.complete and r, timeout=90)
+    assert done and Decimal(done.total) == Decimal("-14.50")
+    assert stock_on_hand(local_mode, "MUG-CER-01") == before + 1  # the sale only reserves; the return receives one
