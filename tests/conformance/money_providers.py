@@ -83,7 +83,7 @@ def fake_store() -> Any:
 
     def refund_event() -> tuple[str, dict[str, Any], dict[str, Any]]:
         order_id, refund_id = str(_new_id()), str(_new_id())
-        usd = lambda amount: Money(amount=Decimal(amount), currency="USD")  # noqa: E731
+        usd = lambda amount: Money(amount=Decimal(amount), currency="USD")
         store.refunds[refund_id] = Refund(
             store="conformance", source_id=refund_id, order_id=order_id, currency="USD",
             lines=(RefundLine(source_line_id="1", sku="MUG-CER-01", title="Mug", quantity=1, amount=usd("14.50"),

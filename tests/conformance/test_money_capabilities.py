@@ -48,7 +48,7 @@ def test_a_refund_is_credited_once_and_found_by_its_reference(returns) -> None:
     erp = returns.extra["erp"]
     order, sale = _placed(erp)
     line = order.lines[1]  # MUG-CER-01
-    usd = lambda amount: Money(amount=Decimal(amount), currency=order.currency)  # noqa: E731
+    usd = lambda amount: Money(amount=Decimal(amount), currency=order.currency)
     refund = Refund(store=order.store, source_id=uuid.uuid4().hex[:12], order_id=order.source_id,
                     currency=order.currency, lines=(RefundLine(
                         source_line_id=line.source_line_id, sku=line.sku, title=line.title, quantity=1,

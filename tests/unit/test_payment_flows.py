@@ -115,7 +115,7 @@ def test_an_unmapped_gateway_is_parked_and_writes_nothing(erp, ledger, store, ma
 
 def test_partial_payments_are_each_recorded(erp, ledger, store, mappings) -> None:
     place(erp, mappings)
-    usd = lambda amount: Money(amount=Decimal(amount), currency="USD")  # noqa: E731
+    usd = lambda amount: Money(amount=Decimal(amount), currency="USD")
     store.payments[ORDER_ID] = [Payment(store=STORE, order_id=ORDER_ID, transaction_id="1", gateway="bogus",
                                         amount=usd("100.00"))]
     partly = envelope("orders_updated", financial_status="partially_paid")

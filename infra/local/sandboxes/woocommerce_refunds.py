@@ -53,7 +53,7 @@ class OrderRefunds:
         refunded = -sum((money(r["total"], "total") for r in order["refunds"]), Decimal(0))
         if amount <= 0 or amount + refunded > money(order["total"], "total"):
             raise ApiError(400, "woocommerce_rest_cannot_create_order_refund", "Invalid refund amount.")
-        lines = []
+        lines: list[dict[str, Any]] = []
         for item in body.get("line_items") or []:
             line = next((li for li in order["line_items"] if str(li["id"]) == str(item.get("id"))), None)
             if line is None:
@@ -73,11 +73,11 @@ class OrderRefunds:
                 self._adjust_stock(line["variation_id"] or line["product_id"], quantity)  # type: ignore[attr-defined]
         self._next_refund += 1
         created, created_gmt = site_now()
-        refund = {"id": self._next_refund, "date_created": created, "date_created_gmt": created_gmt,
+        refund: dict[str, Any] = {"id": self._next_refund, "date_created": created, "date_created_gmt": created_gmt,
                   "amount": f"{amount:.2f}", "reason": body.get("reason") or "", "refunded_by": 1,
                   "refunded_payment": bool(body.get("api_refund", True)), "meta_data": body.get("meta_data") or [],
                   "line_items": lines, "shipping_lines": [], "tax_lines": [], "fee_lines": []}
-        self._refunds.setdefault(order["id"], {})[refund["id"]] = refund
+        self._refunds.setdefault(order["id"], {})[self._next_refund] = refund
         order["refunds"].insert(0, {"id": refund["id"], "reason": refund["reason"], "total": f"{-amount:.2f}"})
         if amount + refunded >= money(order["total"], "total"):
             order["status"] = "refunded"
