@@ -3,6 +3,7 @@ with the goods back in stock, early refunds wait for their order, and the HubSpo
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from decimal import Decimal
 
@@ -195,6 +196,8 @@ def test_woocommerce_payment_and_restocked_refund_reach_tryton(local_mode, woo_s
     import httpx
 
     info = local_mode.vendors["woocommerce"].info
+    # The sandbox numbers orders from 1001 each start while the test ERP database is kept: take a fresh id.
+    local_mode.woocommerce._next_order = max(local_mode.woocommerce._next_order, int(time.time() * 10) % 10**9)
     rest = httpx.Client(transport=httpx.WSGITransport(app=local_mode.woocommerce), base_url="http://woo/wp-json/wc/v3/",
                         auth=(info["consumer_key"], info["consumer_secret"]))
     created = rest.post("orders", json={
@@ -222,4 +225,11 @@ def test_woocommerce_payment_and_restocked_refund_reach_tryton(local_mode, woo_s
     refund_reference = f"eu:refund:{updated['refunds'][0]['id']}"
     done = eventually(lambda: (r := returns.find_return(refund_reference)) and r.complete and r, timeout=90)
     assert done and Decimal(done.total) == Decimal("-14.50")
+    client = erp(local_mode).client
+    row, = client.model("sale.sale", "read", [int(done.id)], ["shipment_returns"])
+    [shipment] = client.model("stock.shipment.out.return", "read", row["shipment_returns"],
+                              ["state", "incoming_moves", "warehouse.code"])
+    moves = client.model("stock.move", "read", shipment["incoming_moves"], ["product.code", "quantity", "state"])
+    assert shipment["state"] == "done" and shipment["warehouse."]["code"] == "WH"
+    assert [(m["product."]["code"], m["quantity"], m["state"]) for m in moves] == [("MUG-CER-01", 1.0, "done")]
     assert stock_on_hand(local_mode, "MUG-CER-01") == before + 1  # the sale only reserves; the return receives one

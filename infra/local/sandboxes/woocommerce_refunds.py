@@ -8,6 +8,7 @@ WooCommerce. The order gains a `refunds` summary entry (`id`, `reason`, `total` 
 """
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +26,8 @@ class OrderRefunds:
 
     def _init_refunds(self) -> None:
         self._refunds = {}
-        self._next_refund = 5000
+        # WooCommerce never reuses a post id; a sandbox restarted beside a kept ERP database must not either.
+        self._next_refund = 5000 + int(time.time()) % 10**7 * 10
 
     def _order_or_404(self, oid: int) -> dict[str, Any]:
         order = self._orders.get(oid)
