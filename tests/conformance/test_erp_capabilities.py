@@ -15,10 +15,12 @@ from tests.eventdata import load_json as load_payload
 def _order(reference: str, quantity: int = 1):
     payload = load_payload("shopify/orders_create")
     payload["id"] = int(reference)
+    added = Decimal(0)
     for line in payload["line_items"]:
-        line["quantity"] = quantity
-    if quantity > 1:  # the store's figures change with it; the ERP keeps the store's total of record
-        payload["total_price"] = str(Decimal(payload["total_price"]) * quantity)
+        added += Decimal(line["price"]) * line["quantity"] * (quantity - 1)
+        line["quantity"] *= quantity
+    # The store's total moves with the lines (same tax and discounts), so the order still adds up.
+    payload["total_price"] = str(Decimal(payload["total_price"]) + added)
     return ShopifyPayloads().order("conformance", payload)
 
 

@@ -203,6 +203,9 @@ class ShopifySandbox(Sandbox):
         """Record a transaction on an order, as a checkout, capture or refund would (see shopify_transactions)."""
         with self._lock:
             added = self.shop.transactions.add(order_id, **transaction)
+            if self.shop.orders.order_of(order_id) is None:  # transactions hang off an order: seed a bare one
+                self.shop.orders.add_order({"id": order_id, "name": self.shop.transactions.names[order_id],
+                                            "line_items": []}, next(iter(self.shop.locations), None))
             return {"id": gid("OrderTransaction", added.id), "kind": added.kind, "status": added.status}
 
     def locations(self) -> list[dict[str, str]]:
@@ -225,6 +228,37 @@ class ShopifySandbox(Sandbox):
             if level is None:
                 raise KeyError(f"{sku} is not stocked at {location_id}")
             level.available = available
+
+    # -- orders and fulfilments --------------------------------------------------------------------------
+    def add_order(self, payload: dict[str, Any]) -> str:
+        """Add an order from its REST/webhook body (one fulfilment order at the first location); its gid."""
+        with self._lock:
+            first = next(iter(self.shop.locations), None)
+            return gid("Order", self.shop.orders.add_order(payload, first).id)
+
+    def order(self, order_id: str | int) -> dict[str, Any] | None:
+        """An order's fulfilment state as the admin shows it: REST `fulfillment_status`, the GraphQL display
+        status, and its fulfilments in the REST shape with the `notify_customer` flag."""
+        with self._lock:
+            book = self.shop.orders
+            order = book.order_of(parse_gid(str(order_id), "Order") or int(str(order_id).rsplit("/", 1)[-1]))
+            if order is None:
+                return None
+            return {"id": order.id, "fulfillment_status": book.rest_fulfillment_status(order),
+                    "display_fulfillment_status": book.display_status(order),
+                    "fulfillments": [{**book.rest_fulfillment(book.fulfillments[i]),
+                                      "notify_customer": book.fulfillments[i].notify_customer}
+                                     for i in order.fulfillment_ids]}
+
+    def outbox(self, topic: str | None = None) -> list[dict[str, Any]]:
+        """Webhook bodies Shopify would have sent after the fulfilment writes, oldest first."""
+        with self._lock:
+            return [body for name, body in self.shop.orders.outbox if topic is None or name == topic]
+
+    @property
+    def notifications(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.shop.orders.notifications)
 
     def fail_next_bulk(self, error_code: str = "INTERNAL_SERVER_ERROR") -> None:
         self.bulk.fail_next(error_code)

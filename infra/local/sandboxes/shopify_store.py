@@ -122,6 +122,9 @@ class Shop:
 
         self.transactions = TransactionBook()
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (input fingerprint, payload)
+        from infra.local.sandboxes.shopify_orders import OrderBook
+
+        self.orders = OrderBook()
 
     def next_id(self, kind: str) -> int:
         self._next[kind] += 1

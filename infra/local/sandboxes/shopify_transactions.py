@@ -1,7 +1,8 @@
 """The Shopify sandbox's order transactions: `order(id:) { transactions { ... } }` as the GraphQL Admin API
 documents it (OrderTransaction: kind, status, gateway, amountSet in shop and presentment money, processedAt,
 parentTransaction). A test records the transactions a checkout, a capture or a refund would leave on an
-order (`ShopifySandbox.add_transaction`); orders with none are unknown to `order(id:)`, which answers null.
+order (`ShopifySandbox.add_transaction`, which seeds a bare order in the order book when the id is new: an
+order `order(id:)` does not know answers null).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from infra.local.sandboxes.shopify_store import gid, now, parse_gid
+from infra.local.sandboxes.shopify_store import gid, now
 
 KINDS = {"AUTHORIZATION", "CAPTURE", "CHANGE", "EMV_AUTHORIZATION", "REFUND", "SALE", "SUGGESTED_REFUND", "VOID"}
 STATUSES = {"AWAITING_RESPONSE", "ERROR", "FAILURE", "PENDING", "SUCCESS", "UNKNOWN"}
@@ -30,14 +31,6 @@ class Transaction:
     parent_id: int | None = None
     test: bool = False
     created_at: datetime = field(default_factory=now)
-
-
-@dataclass
-class TransactionOrder:
-    """An order as `order(id:)` shows it here: its id and name (the transactions hang off it)."""
-
-    id: int
-    name: str
 
 
 class TransactionBook:
@@ -62,11 +55,6 @@ class TransactionBook:
         self.names.setdefault(order_id, name or f"#{order_id}")
         return transaction
 
-    def order(self, order_id: int | None) -> TransactionOrder | None:
-        if order_id is None or order_id not in self.by_order:
-            return None
-        return TransactionOrder(order_id, self.names[order_id])
-
     def of(self, order_id: int) -> list[Transaction]:
         return list(self.by_order.get(order_id, ()))
 
@@ -77,10 +65,10 @@ def _money(t: Transaction) -> dict[str, Any]:
 
 
 def transaction_resolvers(book_of: Any) -> dict[str, Any]:
-    """Resolvers for the schema's Order/OrderTransaction fields; `book_of(info)` is the shop's TransactionBook."""
+    """Resolvers for `Order.transactions` and OrderTransaction's fields; `book_of(info)` is the shop's
+    TransactionBook. The order itself (`Query.order`, `Order.id`) is the order book's (shopify_orders): the
+    transactions are found by the order's id."""
     return {
-        "Query.order": lambda _, info, id: book_of(info).order(parse_gid(id, "Order")),
-        "Order.id": lambda o, _: gid("Order", o.id),
         "Order.transactions": lambda o, info, first=None, **_: book_of(info).of(o.id)[:first],
         "OrderTransaction.id": lambda t, _: gid("OrderTransaction", t.id),
         "OrderTransaction.amountSet": lambda t, _: _money(t),

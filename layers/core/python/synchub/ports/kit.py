@@ -48,6 +48,10 @@ class StoreSettings(ConnectionSettings):
     # name. Gateways are the store's own names, so the table lives with the store; a payment through an
     # unlisted gateway is parked as unknown_payment_method.
     payment_methods: dict[str, str] = Field(default_factory=dict)
+    # Which system ships this store's orders: "erp" (ERP shipments become store fulfilments with tracking) or
+    # "store" (the store's or its 3PL's fulfilments close the ERP shipments). One master per store: shipments
+    # never sync both ways for one store, so no fulfilment can loop.
+    fulfilment_master: Literal["erp", "store"] = "erp"
 
 
 DEAL_STATES = ("pending", "authorized", "paid", "fulfilled", "refunded", "cancelled")

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from synchub.connectors.shopify.settings import ShopifySettings
 from synchub.ports import (
+    FULFILLMENT_PAYLOADS,
+    FULFILLMENTS,
     ORDER_TRANSACTIONS,
     REFUND_READER,
     STOCK_PAYLOADS,
@@ -16,6 +18,8 @@ from synchub.ports import (
 )
 
 if TYPE_CHECKING:
+    from synchub.connectors.shopify.fulfillment_events import ShopifyFulfillmentPayloads
+    from synchub.connectors.shopify.fulfillments import ShopifyFulfillments
     from synchub.connectors.shopify.inventory import ShopifyStorefront
     from synchub.connectors.shopify.mapping import ShopifyPayloads
     from synchub.connectors.shopify.payments import ShopifyOrderTransactions
@@ -53,6 +57,17 @@ def _refunds(context: ConnectionContext) -> ShopifyRefunds:
     from synchub.connectors.shopify.refunds import ShopifyRefunds
 
     return ShopifyRefunds()
+def _fulfillments(context: ConnectionContext) -> ShopifyFulfillments:
+    from synchub.connectors.shopify.fulfillments import shopify_fulfillments_from_config
+
+    return context.shared("fulfillments", lambda: shopify_fulfillments_from_config(
+        context.settings, context.secret, context.http_client))
+
+
+def _fulfillment_payloads(context: ConnectionContext) -> ShopifyFulfillmentPayloads:
+    from synchub.connectors.shopify.fulfillment_events import ShopifyFulfillmentPayloads
+
+    return ShopifyFulfillmentPayloads()
 
 
 def _webhooks() -> ShopifyWebhooks:
@@ -69,7 +84,9 @@ SPEC = VendorSpec(
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
               STOCK_PAYLOADS.provided_by(_stock_payloads), ORDER_TRANSACTIONS.provided_by(_transactions),
-              REFUND_READER.provided_by(_refunds)),
+              REFUND_READER.provided_by(_refunds),
+              FULFILLMENTS.provided_by(_fulfillments),
+              FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads)),
     webhooks=_webhooks,
     partner_detail_types=("shopifyWebhook",),
     local_sandbox="infra.local.vendors.shopify:start",

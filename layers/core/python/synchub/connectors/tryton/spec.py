@@ -1,4 +1,5 @@
-"""Tryton as an ERP: customers (parties), confirmed sales, product lookup and stock per warehouse."""
+"""Tryton as an ERP: customers (parties), confirmed sales, product lookup, stock per warehouse and customer
+shipments (done ones published with their tracking; store-side fulfilments closing open ones)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -10,6 +11,8 @@ from synchub.ports import (
     PRODUCT_LOOKUP,
     RETURNS,
     SALES_ORDERS,
+    SHIPMENT_SINK,
+    SHIPMENT_SOURCE,
     STOCK_SOURCE,
     ConnectionContext,
     VendorSpec,
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from synchub.connectors.tryton.erp import TrytonErp
     from synchub.connectors.tryton.payments import TrytonPayments
     from synchub.connectors.tryton.returns import TrytonReturns
+    from synchub.connectors.tryton.shipments import TrytonShipments
 
 
 def _erp(context: ConnectionContext) -> TrytonErp:
@@ -38,6 +42,10 @@ def _returns(context: ConnectionContext) -> TrytonReturns:
     from synchub.connectors.tryton.returns import TrytonReturns
 
     return context.shared("returns", lambda: TrytonReturns(_erp(context)))
+def _shipments(context: ConnectionContext) -> TrytonShipments:
+    from synchub.connectors.tryton.shipments import TrytonShipments
+
+    return context.shared("shipments", lambda: TrytonShipments(_erp(context).client))
 
 
 SPEC = VendorSpec(
@@ -48,7 +56,8 @@ SPEC = VendorSpec(
     placeholder_secret_field="password",
     provides=(CUSTOMER_ACCOUNTS.provided_by(_erp), SALES_ORDERS.provided_by(_erp),
               PRODUCT_LOOKUP.provided_by(_erp), STOCK_SOURCE.provided_by(_erp),
-              PAYMENTS.provided_by(_payments), RETURNS.provided_by(_returns)),
+              PAYMENTS.provided_by(_payments), RETURNS.provided_by(_returns),
+              SHIPMENT_SOURCE.provided_by(_shipments), SHIPMENT_SINK.provided_by(_shipments)),
     local_sandbox="infra.local.vendors.tryton:start",
     description="Tryton ERP over JSON-RPC",
 )

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.ports import (
     CHANGE_FEED,
+    FULFILLMENT_PAYLOADS,
+    FULFILLMENTS,
     ORDER_TRANSACTIONS,
     RECORD_FETCHER,
     REFUND_READER,
@@ -18,6 +20,8 @@ from synchub.ports import (
 
 if TYPE_CHECKING:
     from synchub.connectors.woocommerce.feed import WooCommerceFeed
+    from synchub.connectors.woocommerce.fulfillment_events import WooCommerceFulfillmentPayloads
+    from synchub.connectors.woocommerce.fulfillments import WooCommerceFulfillments
     from synchub.connectors.woocommerce.inventory import WooCommerceStorefront
     from synchub.connectors.woocommerce.mapping import WooCommercePayloads
     from synchub.connectors.woocommerce.payments import WooCommercePayments
@@ -57,6 +61,16 @@ def _payments(context: ConnectionContext) -> WooCommercePayments:
     locations = sorted(set(context.settings.locations.values()))
     return context.shared("payments", lambda: WooCommercePayments(
         _storefront(context).client, location=locations[0] if locations else None))
+def _fulfillments(context: ConnectionContext) -> WooCommerceFulfillments:
+    from synchub.connectors.woocommerce.fulfillments import WooCommerceFulfillments
+
+    return context.shared("fulfillments", lambda: WooCommerceFulfillments(_storefront(context).client))
+
+
+def _fulfillment_payloads(context: ConnectionContext) -> WooCommerceFulfillmentPayloads:
+    from synchub.connectors.woocommerce.fulfillment_events import WooCommerceFulfillmentPayloads
+
+    return WooCommerceFulfillmentPayloads()
 
 
 def _webhooks() -> WooCommerceWebhooks:
@@ -74,7 +88,8 @@ SPEC = VendorSpec(
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
               STOCK_PAYLOADS.provided_by(_stock_payloads),
               CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed),
-              ORDER_TRANSACTIONS.provided_by(_payments), REFUND_READER.provided_by(_payments)),
+              ORDER_TRANSACTIONS.provided_by(_payments), REFUND_READER.provided_by(_payments),
+              FULFILLMENTS.provided_by(_fulfillments), FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads)),
     webhooks=_webhooks,
     local_sandbox="infra.local.vendors.woocommerce:start",
     description="WooCommerce REST API v3 (consumer key and secret) and signed webhooks",
