@@ -27,7 +27,7 @@ MODULES = ("sale", "stock", "party", "product", "account_invoice", "account_invo
            "carrier", "stock_shipment_cost", "stock_package", "stock_package_shipping")
 DEFAULT_CATALOG = Path(__file__).with_name("demo_catalog.json")
 ADMIN = "admin"
-_SEED_VERSION = 4  # bump when tryton_setup seeds something new, so old directories are rebuilt
+_SEED_VERSION = 6  # bump when tryton_setup seeds something new, so old directories are rebuilt
 
 
 @dataclass

@@ -172,6 +172,25 @@ def _payment_term() -> None:
     configuration.save()
 
 
+PAYMENT_METHODS = ("Card", "Bank", "Cash")  # the names a store's payment_methods table maps gateways to
+
+
+def _payment_methods() -> None:
+    """Invoice payment methods on the Cash journal, booking to the chart's cash account: what the pay wizard needs."""
+    from proteus import Model
+
+    Method = Model.get("account.invoice.payment.method")
+    Journal = Model.get("account.journal")
+    Account = Model.get("account.account")
+    known = {method.name for method in Method.find([])}
+    missing = [name for name in PAYMENT_METHODS if name not in known]
+    if not missing:
+        return
+    journal, = Journal.find([("type", "=", "cash")], limit=1)
+    cash, = Account.find([("name", "=", "Main Cash"), ("closed", "!=", True)], limit=1)  # the minimal chart's
+    Method.save([Method(name=name, journal=journal, credit_account=cash, debit_account=cash) for name in missing])
+
+
 def _products(catalog: dict[str, Any], accounts: dict[str, Any]) -> None:
     """Demo goods (SKU as product code) with their stock counted into WH storage, plus the service items."""
     from proteus import Model
@@ -240,6 +259,7 @@ def seed(config_file: Path, database: str, catalog_path: Path) -> None:
     for year in (this_year - 1, this_year, this_year + 1):
         _fiscal_year(company, year)
     _payment_term()
+    _payment_methods()
     _products(catalog, accounts)
     _carriers(catalog)
 

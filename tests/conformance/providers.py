@@ -16,6 +16,7 @@ import httpx
 from synchub.connectors.registry import VENDORS, vendor_spec
 from synchub.ports import ConnectionContext
 
+from tests.conformance import money_providers as money
 from tests.fakes import FakeCrm, FakeErp, FakeStoreFeed, FakeStorefront, InMemoryMappingStore
 from tests.fakes_shipments import FakeFulfillmentPayloads, FakeFulfillmentStore, FakeShipmentErp
 
@@ -90,7 +91,8 @@ def shopify(capability: str, **_: Any) -> Iterator[Provider]:
     yield Provider("shopify", _build("shopify", capability, context), location=location,
                    extra={"read": lambda sku: app.available(sku, location), "new_order": new_order,
                           "fulfilments": lambda order_id: len(app.order(order_id)["fulfillments"]),
-                          "sample": ("fulfillment", "shopify/fulfillments_create", "450789469", ("123456789",))})
+                          "sample": ("fulfillment", "shopify/fulfillments_create", "450789469", ("123456789",)),
+                          **money.shopify_extras(app)})
 
 
 @contextmanager
@@ -130,7 +132,8 @@ def woocommerce(capability: str, **_: Any) -> Iterator[Provider]:
                    create_record=create_order, touch_record=touch,
                    extra={"read": app.stock, "new_order": new_order, "fulfilments": tracked,
                           "sample": ("order", "woocommerce/order_completed_shipment_tracking", "727",
-                                     ("9400111899560000000000",))})
+                                     ("9400111899560000000000",)),
+                          **money.woocommerce_extras(client)})
 
 
 @contextmanager
@@ -143,7 +146,8 @@ def tryton(capability: str, *, request: Any = None, **_: Any) -> Iterator[Provid
     adapter = _build("tryton", capability, context)
     erp = _build("tryton", "sales_orders", context)  # the same connection: places the orders shipped here
     try:
-        yield Provider("tryton", adapter, extra={"place_order": lambda: _place_tryton_order(erp),
+        yield Provider("tryton", adapter, extra={"erp": getattr(adapter, "erp", adapter),
+                                                 "place_order": lambda: _place_tryton_order(erp),
                                                  "ship": lambda sale_id: _ship_tryton_sale(erp, sale_id)})
     finally:
         adapter.client.http.client.close()
@@ -241,6 +245,10 @@ FAKES: dict[str, Callable[[], Provider]] = {
     "stock_sink": lambda: _fake_sink(),
     "change_feed": lambda: _fake_feed(),
     "record_fetcher": lambda: _fake_feed(),
+    "payments": lambda: money.fake_ledger(_fake_erp()),
+    "returns": lambda: money.fake_ledger(_fake_erp()),
+    "order_transactions": lambda: money.fake_store(),
+    "refund_reader": lambda: money.fake_store(),
     "shipment_source": lambda: _fake_shipping_erp(),
     "shipment_sink": lambda: _fake_shipping_erp(),
     "fulfillments": lambda: _fake_fulfilment_store(),

@@ -97,6 +97,9 @@ def test_each_function_reads_exactly_the_secrets_its_catalogue_entry_needs(
         "synchub-dev-shipment_to_store": stores,
         "synchub-dev-fulfilment_to_erp": {erp},  # decodes store payloads: no store call
         "synchub-dev-poll_erp_shipments": {erp},
+        # money: the store's transactions and refunds are read from the store, and booked in the ERP
+        "synchub-dev-payment_to_erp": stores | {erp},
+        "synchub-dev-refund_to_erp": stores | {erp},
     }
     assert set(expected) == set(topology.function_names(test_config))
     for name, secrets in expected.items():

@@ -49,6 +49,8 @@ def test_flows_and_schedules_without_their_connection_are_not_deployed(test_conf
     no_crm = test_config.model_copy(update={"connections": tuple(c for c in test_config.connections if c.role != "crm")})
     assert {flow.flow for flow in topology.flow_queues(no_crm)} == {
         "order_to_erp",
+        "payment_to_erp",
+        "refund_to_erp",
         "inventory_push",
         "store_stock_watch",
         "reconcile_inventory_chunk",

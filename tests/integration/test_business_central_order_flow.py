@@ -99,6 +99,7 @@ def test_the_local_business_central_config_deploys_every_flow_its_capabilities_a
     # and local start and synth say so.
     left_out = [name for name in [queue.flow for queue in topology.flow_queues(tryton)] if name not in flows] + [
         name for name in [job.schedule for job in topology.scheduled_jobs(tryton)] if name not in schedules]
+    assert {"payment_to_erp", "refund_to_erp", "shipment_to_store", "poll_erp_shipments"} <= set(left_out)
     lines = topology.undeployed(CONFIG)
     assert len(lines) == len(left_out) and all(
         any(line.startswith(f"{name} is not deployed: no configured connection provides erp.") for line in lines)

@@ -199,6 +199,15 @@ class ShopifySandbox(Sandbox):
             return {self._location(key).id: int(value) for key, value in stock.items()}
         return {place.id: (int(stock) if index == 0 else 0) for index, place in enumerate(places)}
 
+    def add_transaction(self, order_id: int, **transaction: Any) -> dict[str, Any]:
+        """Record a transaction on an order, as a checkout, capture or refund would (see shopify_transactions)."""
+        with self._lock:
+            added = self.shop.transactions.add(order_id, **transaction)
+            if self.shop.orders.order_of(order_id) is None:  # transactions hang off an order: seed a bare one
+                self.shop.orders.add_order({"id": order_id, "name": self.shop.transactions.names[order_id],
+                                            "line_items": []}, next(iter(self.shop.locations), None))
+            return {"id": gid("OrderTransaction", added.id), "kind": added.kind, "status": added.status}
+
     def locations(self) -> list[dict[str, str]]:
         return [{"id": gid("Location", place.id), "name": place.name} for place in self.shop.locations.values()]
 

@@ -42,6 +42,7 @@ from infra.local.sandboxes.shopify_store import (
     gid,
     parse_gid,
 )
+from infra.local.sandboxes.shopify_transactions import Transaction, transaction_resolvers
 
 SCHEMA_FILE = Path(__file__).with_name("shopify_schema.graphql")
 CHANGE_FROM_SINCE = "2026-01"  # changeFromQuantity, CHANGE_FROM_QUANTITY_STALE and @idempotent arrive here
@@ -260,12 +261,14 @@ RESOLVERS: dict[str, Any] = {
     "InventoryChange.item": lambda c, info: _ctx(info).shop.items.get(c.item_id),
     "InventoryChange.location": lambda c, info: _ctx(info).shop.locations.get(c.location_id),
     **ORDER_RESOLVERS,
+    **transaction_resolvers(lambda info: _ctx(info).shop.transactions),
 }
 
 TYPE_OF = {Product: "Product", Variant: "ProductVariant", Item: "InventoryItem", Location: "Location",
            Level: "InventoryLevel", AdjustmentGroup: "InventoryAdjustmentGroup", orders_.Order: "Order",
            orders_.FulfillmentOrder: "FulfillmentOrder", orders_.Fulfillment: "Fulfillment",
-           orders_.LineItem: "LineItem", orders_.FulfillmentOrderLine: "FulfillmentOrderLineItem"}
+           orders_.LineItem: "LineItem", orders_.FulfillmentOrderLine: "FulfillmentOrderLineItem",
+           Transaction: "OrderTransaction"}
 
 
 def _wire(schema: GraphQLSchema) -> None:

@@ -118,6 +118,9 @@ class Shop:
         self._next = {"Location": 80_000_000_000, "Product": 8_000_000_000_000, "ProductVariant": 45_000_000_000_000,
                       "InventoryItem": 47_000_000_000_000, "InventoryAdjustmentGroup": 1_000}
         self.groups: dict[int, AdjustmentGroup] = {}
+        from infra.local.sandboxes.shopify_transactions import TransactionBook  # it imports this module
+
+        self.transactions = TransactionBook()
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (input fingerprint, payload)
         from infra.local.sandboxes.shopify_orders import OrderBook
 

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Request, Response
 
 from infra.local.sandboxes.kit import Fault, Sandbox, json_object
 from infra.local.sandboxes.woocommerce_catalog import Catalogue
+from infra.local.sandboxes.woocommerce_refunds import OrderRefunds
 from infra.local.sandboxes.woocommerce_rest import ApiError, invalid_param, listing, money, site_now
 
 __all__ = ["ApiError", "WooCommerceSandbox", "create_app"]
@@ -34,7 +35,7 @@ EDIT = ["PUT", "PATCH", "POST"]  # WordPress' EDITABLE methods
 STOCK_REDUCING = {"processing", "completed", "on-hold"}
 
 
-class WooCommerceSandbox(Catalogue, Sandbox):
+class WooCommerceSandbox(Catalogue, OrderRefunds, Sandbox):
     """The app object; call it as WSGI. Inspection: stock(), set_stock(), state(), requests, fail_next()."""
 
     ROUTES: ClassVar[list[Rule]] = [
@@ -46,6 +47,8 @@ class WooCommerceSandbox(Catalogue, Sandbox):
         Rule(f"{API}/products/<int:pid>/variations/<int:vid>", endpoint="variation", methods=["GET", *EDIT]),
         Rule(f"{API}/orders", endpoint="orders", methods=["GET", "POST"]),
         Rule(f"{API}/orders/<int:oid>", endpoint="order", methods=["GET", *EDIT]),
+        Rule(f"{API}/orders/<int:oid>/refunds", endpoint="refunds", methods=["GET", "POST"]),
+        Rule(f"{API}/orders/<int:oid>/refunds/<int:rid>", endpoint="refund", methods=["GET"]),
         Rule(f"{API}/orders/<int:oid>/notes", endpoint="order_notes", methods=["GET", "POST"]),
         Rule(f"{API}/customers", endpoint="customers", methods=["GET", "POST"]),
         Rule(f"{API}/customers/<int:cid>", endpoint="customer", methods=["GET", *EDIT]),
@@ -64,6 +67,7 @@ class WooCommerceSandbox(Catalogue, Sandbox):
         self.customer_emails: list[dict[str, Any]] = []  # notes and status e-mails WooCommerce sends shoppers
         self._next_meta, self._next_note = 5000, 900
         self._next_order, self._next_customer = 1000, 1
+        self._init_refunds()
         self.currency = "USD"
         if seed:
             self._seed(json.loads((catalog or DEMO_CATALOG).read_text(encoding="utf-8")))

@@ -72,6 +72,12 @@ class MissingMapping(PermanentError):
     reason = "missing_mapping"
 
 
+class UnknownPaymentMethod(PermanentError):
+    """A store payment gateway with no ERP payment method in the store's `payment_methods` table."""
+
+    reason = "unknown_payment_method"
+
+
 class InvalidPayload(PermanentError):
     reason = "invalid_payload"
 

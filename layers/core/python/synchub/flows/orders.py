@@ -107,7 +107,8 @@ def deal_state(order: Order) -> str:
 def deal_for(order: Order, *, pipeline: str, stages: MappingType[str, str]) -> Deal:
     state = deal_state(order)
     closed = state in ("fulfilled", "cancelled", "refunded")
-    return Deal(reference=order.store_reference, name=f"{order.reference} ({order.store})", amount=order.total,
+    # The deal is worth what the shopper paid and kept paid: refunds come off (a full refund leaves 0).
+    return Deal(reference=order.store_reference, name=f"{order.reference} ({order.store})", amount=order.net_total,
                 pipeline=pipeline, stage=stages[state], contact_email=order.email or
                 (order.customer.email if order.customer else None),
                 close_date=(order.cancelled_at or order.updated_at).date().isoformat() if closed else None)

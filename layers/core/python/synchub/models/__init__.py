@@ -19,6 +19,8 @@ from synchub.models.order_totals import (
     minor_unit_exponent,
     order_total_breakdown,
 )
+from synchub.models.payment import Payment
+from synchub.models.refund import Refund, RefundLine
 from synchub.models.shipment import Shipment, ShippedLine, StoreFulfillment, Tracking, split_reference
 
 __all__ = [
@@ -35,6 +37,9 @@ __all__ = [
     "OrderAdjustment",
     "OrderLine",
     "PayloadRef",
+    "Payment",
+    "Refund",
+    "RefundLine",
     "Shipment",
     "ShippedLine",
     "ShippingLine",

@@ -130,6 +130,8 @@ class Order(BaseModel):
     billing_address: Address | None = None
     shipping_address: Address | None = None
     test: bool = False
+    # Money given back so far (refunds), when the store reports it; the CRM deal shows total minus this.
+    refunded: Money | None = None
 
     @field_validator("source_id", mode="before")
     @classmethod
@@ -144,6 +146,13 @@ class Order(BaseModel):
     def store_reference(self) -> str:
         """The key other systems hold for this order: unique across stores and stable."""
         return f"{self.store}:{self.source_id}"
+
+    @property
+    def net_total(self) -> Money:
+        """What the shopper paid and kept paid: the total less refunds."""
+        if self.refunded is None:
+            return self.total
+        return Money(amount=self.total.amount - self.refunded.amount, currency=self.total.currency)
 
     @property
     def skus(self) -> list[str]:

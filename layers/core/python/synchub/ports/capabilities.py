@@ -20,6 +20,8 @@ from synchub.models import (
     DealWrite,
     FulfillmentStatus,
     Order,
+    Payment,
+    Refund,
     Shipment,
     StockLevel,
     StockUpdate,
@@ -45,6 +47,18 @@ class SalesOrderRef(BaseModel):
     state: str
     reference: str
     total: str | None = None
+
+
+class ReturnRef(BaseModel):
+    """An ERP return (credit for a store refund) as the flows see it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    id: str
+    reference: str
+    credit_note: str | None = None  # the ERP's credit note id, once there is one
+    total: str | None = None  # the credit's total as the ERP states it (negative: money back)
+    complete: bool = False  # credit posted and restocked goods received: nothing left to do
 
 
 class StockChanges(BaseModel):
@@ -120,6 +134,31 @@ class SalesOrders(Protocol):
 
     def cancel_sales_order(self, sale: SalesOrderRef) -> SalesOrderRef:
         """Cancel; repeating it on a cancelled order is a no-op."""
+        ...
+
+
+class Payments(Protocol):
+    def find_payment(self, reference: str) -> str | None:
+        """The ERP payment carrying our payment reference, if one exists (the crash-safe check)."""
+        ...
+
+    def record_payment(self, sale: SalesOrderRef, payment: Payment, *, method: str) -> str:
+        """Pay the sale's customer invoice (posting it first) with the ERP payment method named `method`,
+        carrying payment.reference; returns the ERP payment's id. A sale with no invoice yet is a
+        TransientError; an ERP without that method is a PermanentError `unknown_payment_method`."""
+        ...
+
+
+class Returns(Protocol):
+    def find_return(self, reference: str) -> ReturnRef | None:
+        """The ERP return carrying our refund reference, if one exists."""
+        ...
+
+    def record_return(self, sale: SalesOrderRef, refund: Refund, *, products: dict[str, str],
+                      warehouse: str) -> ReturnRef:
+        """Credit the refund against the sale (a posted credit note for its lines, shipping, tax and any
+        difference) and take restocked lines back into `warehouse`; referenced by refund.reference.
+        Repeating it, or resuming one an earlier attempt left half done, creates nothing twice."""
         ...
 
 
@@ -205,6 +244,26 @@ class StorePayloads(Protocol):
     def customer(self, payload: dict) -> Customer: ...
 
 
+class OrderTransactions(Protocol):
+    """The payments a store took for an order (its webhook body may not carry them)."""
+
+    def order_payments(self, store_id: str, payload: dict) -> list[Payment]:
+        """Successful sales and captures of the order in `payload`, oldest first; [] when none."""
+        ...
+
+
+class RefundReader(Protocol):
+    """A store's refunds: from a refund event's own body, or read from the store for an order's refunds."""
+
+    def refund_ids(self, topic: str, payload: dict) -> list[str]:
+        """Ids of the refunds the event reports ([] when it reports none)."""
+        ...
+
+    def read_refund(self, store_id: str, topic: str, payload: dict, refund_id: str) -> Refund:
+        """One of those refunds, as a canonical Refund."""
+        ...
+
+
 class StoreStockPayloads(Protocol):
     """Turns a store's own stock change (a webhook it sends after any stock write) into stock levels."""
 
@@ -282,6 +341,10 @@ STOCK_SOURCE: Capability[StockSource] = Capability("stock_source", StockSource)
 STOCK_SINK: Capability[StockSink] = Capability("stock_sink", StockSink)
 STORE_PAYLOADS: Capability[StorePayloads] = Capability("store_payloads", StorePayloads, credentials=False)
 STOCK_PAYLOADS: Capability[StoreStockPayloads] = Capability("stock_payloads", StoreStockPayloads, credentials=False)
+PAYMENTS: Capability[Payments] = Capability("payments", Payments)
+RETURNS: Capability[Returns] = Capability("returns", Returns)
+ORDER_TRANSACTIONS: Capability[OrderTransactions] = Capability("order_transactions", OrderTransactions)
+REFUND_READER: Capability[RefundReader] = Capability("refund_reader", RefundReader)
 SHIPMENT_SOURCE: Capability[ShipmentSource] = Capability("shipment_source", ShipmentSource)
 SHIPMENT_SINK: Capability[ShipmentSink] = Capability("shipment_sink", ShipmentSink)
 FULFILLMENTS: Capability[Fulfillments] = Capability("fulfillments", Fulfillments)
@@ -294,6 +357,7 @@ RECORD_FETCHER: Capability[RecordFetcher] = Capability("record_fetcher", RecordF
 
 CAPABILITIES: dict[str, Capability[Any]] = {token.name: token for token in (
     CUSTOMER_ACCOUNTS, SALES_ORDERS, PRODUCT_LOOKUP, STOCK_SOURCE, STOCK_SINK, STORE_PAYLOADS, STOCK_PAYLOADS,
+    PAYMENTS, RETURNS, ORDER_TRANSACTIONS, REFUND_READER,
     SHIPMENT_SOURCE, SHIPMENT_SINK, FULFILLMENTS, FULFILLMENT_PAYLOADS,
     CONTACTS, DEALS,
     CHANGE_FEED, RECORD_FETCHER)}

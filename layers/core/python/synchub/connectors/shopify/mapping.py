@@ -154,6 +154,17 @@ def address(raw: dict[str, Any] | None) -> Address | None:
     return None if mapped == Address() else mapped
 
 
+def _refunded(payload: dict[str, Any]) -> Decimal | None:
+    """Money returned so far: the successful refund transactions of the order's refunds; None if it has none."""
+    refunds = [refund for refund in payload.get("refunds") or () if isinstance(refund, dict)]
+    if not refunds:
+        return None
+    return sum((_decimal(transaction.get("amount"), "refunds.transactions.amount")
+                for refund in refunds for transaction in refund.get("transactions") or ()
+                if isinstance(transaction, dict) and transaction.get("kind") == "refund"
+                and transaction.get("status") == "success"), Decimal(0))
+
+
 class ShopifyPayloads:
     """StorePayloads for Shopify."""
 
@@ -240,6 +251,7 @@ class ShopifyPayloads:
             billing_address=address(payload.get("billing_address")),
             shipping_address=address(payload.get("shipping_address")),
             test=bool(payload.get("test")),
+            refunded=money(refunded) if (refunded := _refunded(payload)) is not None else None,
         )
 
     @staticmethod

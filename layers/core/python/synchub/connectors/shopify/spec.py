@@ -8,6 +8,8 @@ from synchub.connectors.shopify.settings import ShopifySettings
 from synchub.ports import (
     FULFILLMENT_PAYLOADS,
     FULFILLMENTS,
+    ORDER_TRANSACTIONS,
+    REFUND_READER,
     STOCK_PAYLOADS,
     STOCK_SINK,
     STORE_PAYLOADS,
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from synchub.connectors.shopify.fulfillments import ShopifyFulfillments
     from synchub.connectors.shopify.inventory import ShopifyStorefront
     from synchub.connectors.shopify.mapping import ShopifyPayloads
+    from synchub.connectors.shopify.payments import ShopifyOrderTransactions
+    from synchub.connectors.shopify.refunds import ShopifyRefunds
     from synchub.connectors.shopify.stock_events import ShopifyStockPayloads
     from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 
@@ -43,6 +47,16 @@ def _stock_payloads(context: ConnectionContext) -> ShopifyStockPayloads:
     return ShopifyStockPayloads(context.mappings)
 
 
+def _transactions(context: ConnectionContext) -> ShopifyOrderTransactions:
+    from synchub.connectors.shopify.payments import ShopifyOrderTransactions
+
+    return ShopifyOrderTransactions(_storefront(context).admin)
+
+
+def _refunds(context: ConnectionContext) -> ShopifyRefunds:
+    from synchub.connectors.shopify.refunds import ShopifyRefunds
+
+    return ShopifyRefunds()
 def _fulfillments(context: ConnectionContext) -> ShopifyFulfillments:
     from synchub.connectors.shopify.fulfillments import shopify_fulfillments_from_config
 
@@ -69,7 +83,9 @@ SPEC = VendorSpec(
     secret_fields=("webhook_secret", "access_token"),
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
-              STOCK_PAYLOADS.provided_by(_stock_payloads), FULFILLMENTS.provided_by(_fulfillments),
+              STOCK_PAYLOADS.provided_by(_stock_payloads), ORDER_TRANSACTIONS.provided_by(_transactions),
+              REFUND_READER.provided_by(_refunds),
+              FULFILLMENTS.provided_by(_fulfillments),
               FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads)),
     webhooks=_webhooks,
     partner_detail_types=("shopifyWebhook",),

@@ -7,3 +7,5 @@ from synchub.ports.kit import ErpSettings
 class TrytonSettings(ErpSettings):
     url: str  # the trytond server, e.g. https://erp.example.com
     database: str
+    # Service product credited for refunded lines that do not come back to stock, and refund adjustments
+    refund_product: str = "REFUND"

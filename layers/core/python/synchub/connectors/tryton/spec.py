@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 from synchub.connectors.tryton.settings import TrytonSettings
 from synchub.ports import (
     CUSTOMER_ACCOUNTS,
+    PAYMENTS,
     PRODUCT_LOOKUP,
+    RETURNS,
     SALES_ORDERS,
     SHIPMENT_SINK,
     SHIPMENT_SOURCE,
@@ -18,6 +20,8 @@ from synchub.ports import (
 
 if TYPE_CHECKING:
     from synchub.connectors.tryton.erp import TrytonErp
+    from synchub.connectors.tryton.payments import TrytonPayments
+    from synchub.connectors.tryton.returns import TrytonReturns
     from synchub.connectors.tryton.shipments import TrytonShipments
 
 
@@ -28,6 +32,16 @@ def _erp(context: ConnectionContext) -> TrytonErp:
                                                                  http_client=context.http_client))
 
 
+def _payments(context: ConnectionContext) -> TrytonPayments:
+    from synchub.connectors.tryton.payments import TrytonPayments
+
+    return context.shared("payments", lambda: TrytonPayments(_erp(context)))
+
+
+def _returns(context: ConnectionContext) -> TrytonReturns:
+    from synchub.connectors.tryton.returns import TrytonReturns
+
+    return context.shared("returns", lambda: TrytonReturns(_erp(context)))
 def _shipments(context: ConnectionContext) -> TrytonShipments:
     from synchub.connectors.tryton.shipments import TrytonShipments
 
@@ -42,6 +56,7 @@ SPEC = VendorSpec(
     placeholder_secret_field="password",
     provides=(CUSTOMER_ACCOUNTS.provided_by(_erp), SALES_ORDERS.provided_by(_erp),
               PRODUCT_LOOKUP.provided_by(_erp), STOCK_SOURCE.provided_by(_erp),
+              PAYMENTS.provided_by(_payments), RETURNS.provided_by(_returns),
               SHIPMENT_SOURCE.provided_by(_shipments), SHIPMENT_SINK.provided_by(_shipments)),
     local_sandbox="infra.local.vendors.tryton:start",
     description="Tryton ERP over JSON-RPC",

@@ -131,6 +131,14 @@ def _catalogue_id(value: Any) -> str | None:
     return None if text in (None, "0") else text
 
 
+def _refunded(payload: dict[str, Any]) -> Decimal | None:
+    """Money returned so far: the order's `refunds` summary totals (negative strings); None if it has none."""
+    refunds = [refund for refund in payload.get("refunds") or () if isinstance(refund, dict)]
+    if not refunds:
+        return None
+    return -sum((_decimal(refund.get("total"), "refunds.total") for refund in refunds), Decimal(0))
+
+
 def _invalid(kind: str, error: ValidationError) -> InvalidPayload:
     fields = sorted({".".join(str(part) for part in issue["loc"]) for issue in error.errors()})
     return InvalidPayload(f"woocommerce {kind} does not map: {', '.join(fields)}", fields=fields)
@@ -226,6 +234,7 @@ class WooCommercePayloads:
             updated_at=updated_at,
             billing_address=address(billing),
             shipping_address=address(payload.get("shipping")),
+            refunded=money(refunded) if (refunded := _refunded(payload)) is not None else None,
         )
 
     @staticmethod

@@ -8,7 +8,9 @@ from synchub.ports import (
     CHANGE_FEED,
     FULFILLMENT_PAYLOADS,
     FULFILLMENTS,
+    ORDER_TRANSACTIONS,
     RECORD_FETCHER,
+    REFUND_READER,
     STOCK_PAYLOADS,
     STOCK_SINK,
     STORE_PAYLOADS,
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from synchub.connectors.woocommerce.fulfillments import WooCommerceFulfillments
     from synchub.connectors.woocommerce.inventory import WooCommerceStorefront
     from synchub.connectors.woocommerce.mapping import WooCommercePayloads
+    from synchub.connectors.woocommerce.payments import WooCommercePayments
     from synchub.connectors.woocommerce.stock_events import WooCommerceStockPayloads
     from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
 
@@ -52,6 +55,12 @@ def _feed(context: ConnectionContext) -> WooCommerceFeed:
     return context.shared("feed", lambda: WooCommerceFeed(_storefront(context).client))
 
 
+def _payments(context: ConnectionContext) -> WooCommercePayments:
+    from synchub.connectors.woocommerce.payments import WooCommercePayments
+
+    locations = sorted(set(context.settings.locations.values()))
+    return context.shared("payments", lambda: WooCommercePayments(
+        _storefront(context).client, location=locations[0] if locations else None))
 def _fulfillments(context: ConnectionContext) -> WooCommerceFulfillments:
     from synchub.connectors.woocommerce.fulfillments import WooCommerceFulfillments
 
@@ -79,6 +88,7 @@ SPEC = VendorSpec(
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
               STOCK_PAYLOADS.provided_by(_stock_payloads),
               CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed),
+              ORDER_TRANSACTIONS.provided_by(_payments), REFUND_READER.provided_by(_payments),
               FULFILLMENTS.provided_by(_fulfillments), FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads)),
     webhooks=_webhooks,
     local_sandbox="infra.local.vendors.woocommerce:start",
