@@ -21,10 +21,11 @@ from pathlib import Path
 
 import httpx
 
-MODULES = ("sale", "stock", "party", "product", "account_invoice", "account_invoice_stock", "account_product")
+MODULES = ("sale", "stock", "party", "product", "account_invoice", "account_invoice_stock", "account_product",
+           "sale_amendment")
 DEFAULT_CATALOG = Path(__file__).with_name("demo_catalog.json")
 ADMIN = "admin"
-_SEED_VERSION = 2  # bump when tryton_setup seeds something new, so old directories are rebuilt
+_SEED_VERSION = 3  # bump when tryton_setup seeds something new, so old directories are rebuilt
 
 
 @dataclass
