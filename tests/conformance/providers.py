@@ -6,6 +6,8 @@ so a new vendor gets the whole battery by adding its harness (the Singer SDK's s
 """
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -67,7 +69,13 @@ def shopify(capability: str, **_: Any) -> Iterator[Provider]:
     context = _context("shopify", {"domain": "conformance.myshopify.com", "api_url": "http://shop.test",
                                    "locations": {"WH": location}},
                        {"access_token": "shpat_conformance", "webhook_secret": "x"}, app)
-    yield Provider("shopify", _build("shopify", capability, context), location=location,
+    order = json.loads((ROOT / "events" / "shopify" / "orders_create.json").read_text(encoding="utf-8"))
+    numbers = itertools.count(order["id"] + 1)
+
+    def create_order() -> str:  # an order placed in the shop (the record fetcher's subject)
+        return str(app.add_order({**order, "id": next(numbers)})["id"])
+
+    yield Provider("shopify", _build("shopify", capability, context), location=location, create_record=create_order,
                    extra={"read": lambda sku: app.available(sku, location)})
 
 

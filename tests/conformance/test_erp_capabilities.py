@@ -16,9 +16,9 @@ def _order(reference: str, quantity: int = 1):
     payload = load_payload("shopify/orders_create")
     payload["id"] = int(reference)
     for line in payload["line_items"]:
-        line["quantity"] = quantity
+        line["quantity"] = line["current_quantity"] = quantity
     if quantity > 1:  # the store's figures change with it; the ERP keeps the store's total of record
-        payload["total_price"] = str(Decimal(payload["total_price"]) * quantity)
+        payload["total_price"] = payload["current_total_price"] = str(Decimal(payload["total_price"]) * quantity)
     return ShopifyPayloads().order("conformance", payload)
 
 

@@ -40,6 +40,7 @@ from werkzeug.wrappers import Request, Response
 from infra.local.sandboxes.kit import Fault, LeakyBucket, Sandbox
 from infra.local.sandboxes.shopify_bulk import BulkOperations
 from infra.local.sandboxes.shopify_graphql import QueryCost, RequestContext, execute_plain, family, schema_for
+from infra.local.sandboxes.shopify_orders import Orders
 from infra.local.sandboxes.shopify_store import Location, Shop, gid, parse_gid
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -73,6 +74,7 @@ class ShopifySandbox(Sandbox):
         self.max_query_cost = max_query_cost
         self.bucket = LeakyBucket(maximum_available, restore_rate, clock)
         self.shop = Shop()
+        self.orders = Orders(self.shop)  # placed with add_order, edited with edit_order, read by `order(id:)`
         self.bulk = BulkOperations(lambda version: schema_for(family(version)), self._run_bulk,
                                    reads_to_complete=bulk_reads_to_complete, concurrency=bulk_query_concurrency)
         self.calls = 0  # GraphQL requests answered (401 and THROTTLED included)
@@ -127,7 +129,7 @@ class ShopifySandbox(Sandbox):
                         "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                     "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
                                             "throttleStatus": throttle_status(self.bucket)}}}
-        context = RequestContext(self.shop, self.bulk, version, base_url)
+        context = RequestContext(self.shop, self.bulk, version, base_url, orders=self.orders)
         result = execute(schema, document, context_value=context, variable_values=body.get("variables") or {},
                          operation_name=body.get("operationName"))
         assert isinstance(result, ExecutionResult)
@@ -219,6 +221,17 @@ class ShopifySandbox(Sandbox):
             if level is None:
                 raise KeyError(f"{sku} is not stocked at {location_id}")
             level.available = available
+
+    def add_order(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Place an order in the shop (the REST / webhook body); returns it as stored."""
+        with self._lock:
+            return self.orders.add(payload)
+
+    def edit_order(self, order_id: int, *, quantities: dict[int, int] | None = None,
+                   add: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Commit an order edit as the admin does; returns (the `orders/edited` body, the edited order)."""
+        with self._lock:
+            return self.orders.edit(order_id, quantities=quantities, add=add)
 
     def fail_next_bulk(self, error_code: str = "INTERNAL_SERVER_ERROR") -> None:
         self.bulk.fail_next(error_code)

@@ -26,6 +26,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
+from infra.local.sandboxes.shopify_orders import graphql_order
 from infra.local.sandboxes.shopify_store import (
     MAX_INPUT_ARRAY,
     QUANTITY_NAMES,
@@ -56,6 +57,7 @@ class RequestContext:
     base_url: str
     bulk_mode: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
+    orders: Any = None  # shopify_orders.Orders
 
 
 def at_least(version: str, since: str) -> bool:
@@ -78,6 +80,13 @@ def family(version: str) -> str:
 
 
 # -- resolvers ---------------------------------------------------------------------------------------
+def _order(info: Any, id: str) -> dict[str, Any] | None:
+    ctx = _ctx(info)
+    number = parse_gid(id, "Order")
+    order = ctx.orders.get(number) if ctx.orders is not None and number is not None else None
+    return graphql_order(order, ctx.shop) if order is not None else None
+
+
 def _ctx(info: Any) -> RequestContext:
     return info.context
 
@@ -157,6 +166,7 @@ RESOLVERS: dict[str, Any] = {
                                                 else next(iter(_ctx(info).shop.locations.values()), None)),
     "Query.currentBulkOperation": lambda _, info, type="QUERY": _ctx(info).bulk.current(type),
     "Query.node": _node,
+    "Query.order": lambda _, info, id: _order(info, id),
     "Mutation.inventorySetQuantities": _set_quantities,
     "Mutation.bulkOperationRunQuery": lambda _, info, query, groupObjects=False: _ctx(info).bulk.run_query(
         query, groupObjects, _ctx(info).version, _ctx(info).base_url),

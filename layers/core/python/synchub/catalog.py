@@ -16,6 +16,7 @@ from synchub.ports.capabilities import (
     CUSTOMER_ACCOUNTS,
     DEALS,
     PRODUCT_LOOKUP,
+    RECORD_FETCHER,
     SALES_ORDERS,
     STOCK_PAYLOADS,
     STOCK_SINK,
@@ -91,6 +92,8 @@ def _credential_roles(requires: tuple[Need, ...]) -> tuple[Role, ...]:
 
 
 STORE_EVENTS = needs("store", STORE_PAYLOADS)
+# Orders: a thin event (an order edit, a payload cut to its id) is completed by fetching the order from the store.
+STORE_ORDER_EVENTS = needs("store", STORE_PAYLOADS, RECORD_FETCHER)
 ERP_STOCK_EVENTS = (Need("erp", STOCK_SOURCE, calls=False),)  # stock events come from the ERP's stock source
 
 FLOWS: tuple[FlowSpec, ...] = (
@@ -99,10 +102,10 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("customer_to_erp", "Store customer to ERP customer", topics.CUSTOMER_TOPICS,
              STORE_EVENTS + needs("erp", CUSTOMER_ACCOUNTS)),
     FlowSpec("order_to_erp", "Store order to ERP sales order, confirmed; cancellations follow", topics.ORDER_TOPICS,
-             STORE_EVENTS + needs("erp", SALES_ORDERS, PRODUCT_LOOKUP, CUSTOMER_ACCOUNTS),
+             STORE_ORDER_EVENTS + needs("erp", SALES_ORDERS, PRODUCT_LOOKUP, CUSTOMER_ACCOUNTS),
              batch_size=5, max_concurrency=5),
     FlowSpec("order_to_crm", "Store order to CRM deal on the contact, stage from order state", topics.ORDER_TOPICS,
-             STORE_EVENTS + needs("crm", CONTACTS, DEALS), batch_size=10, max_concurrency=2),
+             STORE_ORDER_EVENTS + needs("crm", CONTACTS, DEALS), batch_size=10, max_concurrency=2),
     FlowSpec("inventory_push", "ERP stock changes to the stores' available quantities", (topics.STOCK_CHANGED,),
              ERP_STOCK_EVENTS + needs("store", STOCK_SINK), batch_size=10, max_concurrency=2, timeout_seconds=120),
     FlowSpec("store_stock_watch", "A store's stock webhooks: our own pushes' echoes dropped, store-side changes logged",

@@ -5,6 +5,7 @@ that cannot make a valid order raises InvalidPayload with the offending field, s
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -13,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from synchub.connectors.shopify.order_edits import is_removed, refunded_units, sold_quantity, total_fields
 from synchub.connectors.shopify.webhooks import parse_timestamp
 from synchub.errors import InvalidPayload
 from synchub.models import (
@@ -133,7 +135,11 @@ class ShopifyPayloads:
         def money(amount: Decimal) -> Money:
             return Money(amount=amount, currency=currency)
 
-        lines = tuple(self._line(item, money) for item in payload.get("line_items") or ())
+        # After an order edit: current quantities, lines the edit removed left out (order_edits.py).
+        refunded = refunded_units(payload)
+        totals = total_fields(payload)
+        lines = tuple(self._line(item, money, refunded) for item in payload.get("line_items") or ()
+                      if not is_removed(item, refunded))
         if not lines:
             raise InvalidPayload("order has no line items", field="line_items")
         shipping_lines = tuple(
@@ -173,11 +179,11 @@ class ShopifyPayloads:
             shipping_lines=shipping_lines,
             discount_codes=tuple(code for item in payload.get("discount_codes") or ()
                                  if isinstance(item, dict) and (code := _text(item.get("code")))),
-            subtotal=money(_decimal(payload.get("subtotal_price"), "subtotal_price")),
-            total_discount=money(_decimal(payload.get("total_discounts"), "total_discounts")),
-            total_tax=money(_decimal(payload.get("total_tax"), "total_tax")),
+            subtotal=money(_decimal(payload.get(totals["subtotal_price"]), totals["subtotal_price"])),
+            total_discount=money(_decimal(payload.get(totals["total_discounts"]), totals["total_discounts"])),
+            total_tax=money(_decimal(payload.get(totals["total_tax"]), totals["total_tax"])),
             total_shipping=money(total_shipping),
-            total=money(_decimal(_required(payload, "total_price"), "total_price")),
+            total=money(_decimal(_required(payload, totals["total_price"]), totals["total_price"])),
             taxes_included=bool(payload.get("taxes_included")),
             financial_status=FINANCIAL.get(financial or "", FinancialStatus.PENDING),
             fulfillment_status=FULFILLMENT.get(fulfillment, FulfillmentStatus.UNFULFILLED),
@@ -190,7 +196,7 @@ class ShopifyPayloads:
         )
 
     @staticmethod
-    def _line(item: dict[str, Any], money: Callable[[Decimal], Money]) -> OrderLine:
+    def _line(item: dict[str, Any], money: Callable[[Decimal], Money], refunded: Counter[str]) -> OrderLine:
         if not isinstance(item, dict):
             raise InvalidPayload("line item is not an object", field="line_items")
         return OrderLine(
@@ -200,7 +206,7 @@ class ShopifyPayloads:
             # Custom items (added by hand, or by apps) carry no product or variant: only they are fees.
             product_ref=_text(item.get("product_id")),
             variant_ref=_text(item.get("variant_id")),
-            quantity=item.get("quantity"),
+            quantity=sold_quantity(item, refunded),
             unit_price=money(_decimal(item.get("price"), "line_items.price")),
             discount=money(_sum(item.get("discount_allocations"), "amount", "line_items.discount_allocations")),
             tax=money(_sum(item.get("tax_lines"), "price", "line_items.tax_lines")),

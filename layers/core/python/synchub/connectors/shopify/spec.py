@@ -1,15 +1,16 @@
-"""Shopify as a store: signed webhooks and EventBridge delivery, order and customer payloads, and stock
-through the GraphQL Admin API."""
+"""Shopify as a store: signed webhooks and EventBridge delivery, order and customer payloads, and stock and
+orders by id (for thin events) through the GraphQL Admin API."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 from synchub.connectors.shopify.settings import ShopifySettings
-from synchub.ports import STOCK_PAYLOADS, STOCK_SINK, STORE_PAYLOADS, ConnectionContext, VendorSpec
+from synchub.ports import RECORD_FETCHER, STOCK_PAYLOADS, STOCK_SINK, STORE_PAYLOADS, ConnectionContext, VendorSpec
 
 if TYPE_CHECKING:
     from synchub.connectors.shopify.inventory import ShopifyStorefront
     from synchub.connectors.shopify.mapping import ShopifyPayloads
+    from synchub.connectors.shopify.orders import ShopifyOrders
     from synchub.connectors.shopify.stock_events import ShopifyStockPayloads
     from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 
@@ -25,6 +26,12 @@ def _payloads(context: ConnectionContext) -> ShopifyPayloads:
     from synchub.connectors.shopify.mapping import ShopifyPayloads
 
     return ShopifyPayloads()
+
+
+def _orders(context: ConnectionContext) -> ShopifyOrders:
+    from synchub.connectors.shopify.orders import ShopifyOrders
+
+    return context.shared("orders", lambda: ShopifyOrders(_storefront(context).admin))
 
 
 def _stock_payloads(context: ConnectionContext) -> ShopifyStockPayloads:
@@ -46,7 +53,7 @@ SPEC = VendorSpec(
     secret_fields=("webhook_secret", "access_token"),
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
-              STOCK_PAYLOADS.provided_by(_stock_payloads)),
+              STOCK_PAYLOADS.provided_by(_stock_payloads), RECORD_FETCHER.provided_by(_orders)),
     webhooks=_webhooks,
     partner_detail_types=("shopifyWebhook",),
     local_sandbox="infra.local.vendors.shopify:start",
