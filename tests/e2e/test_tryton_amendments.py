@@ -101,7 +101,7 @@ def test_a_product_added_back_takes_its_removed_line_again(tryton_erp: TrytonErp
     order = new_order()
     ref = place(tryton_erp, order)
     products = tryton_erp.resolve_products(["TEE-BLK-M", "MUG-CER-01"])
-    tee, mug = order.lines
+    tee, _mug = order.lines
     without_mug = order.model_copy(update={"lines": (tee,), "total_tax": usd("3.52"), "total": usd("52.52")})
     tryton_erp.update_sales_order(ref, without_mug, products=products)
 
@@ -143,7 +143,6 @@ def test_cancelling_an_edited_order_cancels_its_complementary_sale_too(tryton_er
 
     cancelled = tryton_erp.cancel_sales_order(tryton_erp.find_sales_order(order.store_reference))
 
-    main, extras = family(tryton_erp, order)
     assert cancelled.state == "cancelled"
     # A processed sale cancelled ends `done` with nothing left to ship or invoice: reported as cancelled (erp.py).
     assert tryton_erp.find_sales_order(f"{order.store_reference}/2").state == "cancelled"
