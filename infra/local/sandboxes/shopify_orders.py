@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -48,11 +48,12 @@ class Orders:
         return copy.deepcopy(order) if order is not None else None
 
     def edit(self, order_id: int, *, quantities: Mapping[int, int] | None = None,
-             add: list[Mapping[str, Any]] | None = None, staff_note: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+             add: Sequence[Mapping[str, Any]] | None = None, staff_note: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
         """Commit an order edit: `quantities` sets line id -> new current quantity (0 removes the line), `add`
         appends `{"sku", "quantity"}` lines at the catalogue price. Returns (orders/edited body, the order)."""
         order = self.records[order_id]
-        additions, removals = [], []
+        additions: list[dict[str, int]] = []
+        removals: list[dict[str, int]] = []
         for line in order["line_items"]:
             wanted = (quantities or {}).get(int(line["id"]))
             if wanted is None or wanted == line["current_quantity"]:
@@ -75,7 +76,7 @@ class Orders:
         stamp = self.clock().replace(microsecond=0)
         order["updated_at"] = stamp.isoformat()
         edit_id = next(self._ids)
-        edited = {"order_edit": {
+        edited: dict[str, Any] = {"order_edit": {
             "id": edit_id, "app_id": None, "created_at": stamp.isoformat(), "committed_at": stamp.isoformat(),
             "notify_customer": False, "order_id": order_id, "staff_note": staff_note, "user_id": None,
             "line_items": {"additions": additions, "removals": removals},
