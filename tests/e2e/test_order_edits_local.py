@@ -7,8 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 from synchub.ports import SALES_ORDERS
 
+from infra.cli import main
 from tests.e2e.conftest import eventually, sample
 
 pytestmark = pytest.mark.e2e
@@ -120,3 +122,34 @@ def test_an_edit_below_the_shipped_quantity_is_parked_with_its_reason(local_mode
     assert eventually(lambda: dlq_reasons(local_mode, str(order_id)) == ["amendment_refused_shipped"], timeout=30)
     assert lines_of(local_mode, [int(sale.id)]) == before
     assert amendments(local_mode, int(sale.id)) == 0
+
+
+def test_an_edit_refused_for_a_shipment_in_progress_goes_through_after_the_fix_and_a_redrive(
+        local_mode, shopify_store, new_order_id, monkeypatch):
+    order_id = new_order_id()
+    reference = f"main:{order_id}"
+    placed = place(local_mode, shopify_store, order_id)
+    sale = erp(local_mode).find_sales_order(reference)
+    client = erp(local_mode).client
+    shipments = client.model("sale.sale", "read", [int(sale.id)], ["shipments"])[0]["shipments"]
+    client.model("stock.shipment.out", "assign_try", shipments)  # the warehouse has reserved the goods to pick
+
+    ids = {line["sku"]: line["id"] for line in placed["line_items"]}
+    edit, edited = local_mode.shopify.edit_order(order_id, quantities={ids["TEE-BLK-M"]: 1})
+    send_edit(shopify_store, edit)
+    assert local_mode.wait_idle(60)
+    assert eventually(lambda: dlq_reasons(local_mode, str(order_id)) == ["amendment_refused_in_shipment"],
+                      timeout=30)
+
+    # The operator path (README, Operate): the shipment back to waiting in Tryton, then a redrive by reason.
+    client.model("stock.shipment.out", "wait", shipments)
+    monkeypatch.setenv("SYNCHUB_LOCAL_INFO", str(local_mode.data_dir / "local.json"))
+    result = CliRunner().invoke(main, ["redrive", "order_to_erp", "--reason", "amendment_refused_in_shipment"])
+    assert result.exit_code == 0, result.output
+    assert local_mode.wait_idle(60)
+
+    main_sale, extras = sale_family(local_mode, reference)
+    assert ("TEE-BLK-M", 1.0, Decimal("24.00")) in lines_of(local_mode, [main_sale]) and extras == []
+    assert total(local_mode, [main_sale]) == Decimal(edited["current_total_price"])
+    assert amendments(local_mode, main_sale) == 1
+    assert dlq_reasons(local_mode, str(order_id)) == []

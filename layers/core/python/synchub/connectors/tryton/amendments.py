@@ -45,8 +45,9 @@ LINE_FIELDS = ["sale", "type", "product", "product.code", "quantity", "unit", "u
                "invoice_lines"]
 SALE_FIELDS = ["reference", "state", "party", "invoice_address", "shipment_address", "currency", "warehouse",
                "sale_date", "description"]
-_UNSENT_MOVES = ("staging", "draft", "cancelled")  # moves the amendment rebuilds or that never leave
+_UNSENT_MOVES = ("staging", "draft", "cancelled")  # moves the amendment rebuilds (unless their shipment started)
 _INVOICED = ("posted", "paid")
+_STARTED_SHIPMENTS = ("assigned", "picked", "packed")
 
 
 @dataclass
@@ -190,8 +191,11 @@ def _read_lines(erp: TrytonErp, sale_ids: list[int]) -> list[_Line]:
     lines = [_Line(row) for row in rows]
     move_ids = [move for line in lines for move in line.row.get("moves") or ()]
     invoice_line_ids = [item for line in lines for item in line.row.get("invoice_lines") or ()]
-    moves = {row["id"]: row for row in erp.client.model("stock.move", "read", move_ids, ["state", "quantity"])} \
-        if move_ids else {}
+    moves = {row["id"]: row for row in erp.client.model("stock.move", "read", move_ids,
+                                                        ["state", "quantity", "shipment"])} if move_ids else {}
+    # A customer shipment the warehouse has started (assigned, picked, packed) keeps its outgoing moves in
+    # draft until packing: the shipment's state, not the move's, says whether the units are being shipped.
+    started = _started_shipments(erp, [move["shipment"] for move in moves.values()])
     invoiced = {row["id"]: row for row in erp.client.model("account.invoice.line", "read", invoice_line_ids,
                                                            ["invoice_state", "quantity"])} if invoice_line_ids else {}
     for line in lines:
@@ -199,13 +203,23 @@ def _read_lines(erp: TrytonErp, sale_ids: list[int]) -> list[_Line]:
             move = moves[move_id]
             if move["state"] == "done":
                 line.shipped += _decimal(move["quantity"])
-            elif move["state"] not in _UNSENT_MOVES:
+            elif move["state"] != "cancelled" and (move["state"] not in _UNSENT_MOVES or move["shipment"] in started):
                 line.in_shipment += _decimal(move["quantity"])
         for item_id in line.row.get("invoice_lines") or ():
             item = invoiced[item_id]
             if item.get("invoice_state") in _INVOICED:
                 line.invoiced += _decimal(item["quantity"])
     return lines
+
+
+def _started_shipments(erp: TrytonErp, references: list[Any]) -> set[str]:
+    """The `stock.shipment.out,<id>` references among `references` whose shipment is assigned, picked or packed."""
+    ids = sorted({int(ref.split(",")[1]) for ref in references
+                  if isinstance(ref, str) and ref.startswith("stock.shipment.out,") and ref.split(",")[1].isdigit()})
+    if not ids:
+        return set()
+    rows = erp.client.model("stock.shipment.out", "read", ids, ["state"])
+    return {f"stock.shipment.out,{row['id']}" for row in rows if row["state"] in _STARTED_SHIPMENTS}
 
 
 def _decimal(value: Any) -> Decimal:
