@@ -96,11 +96,13 @@ def amend_sale(erp: TrytonErp, sale: dict[str, Any], wanted: Sequence[LineSpec],
     lines = _read_lines(erp, [int(row["id"]) for row in family if row["state"] != "cancelled"])
     if same_lines(wanted, [line.row for line in lines if line.quantity != 0]):
         return erp._ref(int(sale["id"]))
-    if sale["state"] == "done":
-        raise PermanentError(f"sale {sale.get('number') or sale['id']} is done: it is not amended",
-                             reason="amendment_refused_done", sale_id=str(sale["id"]))
-
     changes, additions = _plan(lines, wanted)
+    states = {int(row["id"]): row["state"] for row in family}
+    done = sorted({int(line.row["sale"]) for line, _ in changes if states.get(int(line.row["sale"])) == "done"})
+    if sale["state"] == "done" or done:
+        raise PermanentError(f"sale {sale.get('number') or sale['id']} is done: it is not amended",
+                             reason="amendment_refused_done", sale_id=str(sale["id"]),
+                             done_sales=[str(sale_id) for sale_id in done])
     for line, spec in changes:
         _check(sale, line, spec)
     by_sale: dict[int, list[tuple[_Line, LineSpec]]] = defaultdict(list)
