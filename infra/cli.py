@@ -20,11 +20,13 @@ def main() -> None:
 @main.command()
 @click.option("--port", type=int, default=None, envvar="SYNCHUB_LOCAL_PORT",
               help="Port of the local API Gateway (default 8787); the others follow it.")
-def local(port: int | None) -> None:
+@click.option("--erp", default=None,
+              help="The ERP vendor to run against: infra/config/local-<erp>.json (default: local.json's own ERP).")
+def local(port: int | None, erp: str | None) -> None:
     """Run local mode in the foreground until Ctrl-C."""
-    from infra.local.runner import LocalMode
+    from infra.local.runner import LocalMode, local_config
 
-    mode = LocalMode(base_port=port)
+    mode = LocalMode(base_port=port, config_path=local_config(erp))
     info = mode.start()
     click.echo(json.dumps(info, indent=2))
     click.echo(f"Written to {mode.data_dir / 'local.json'}. Ctrl-C stops.")

@@ -26,6 +26,22 @@ DEMO_CATALOG = ROOT / "infra" / "local" / "demo_catalog.json"
 OFFSETS = {"gateway": 0, "moto": 1}  # then one port per vendor, in the order the config names them
 
 
+def local_config(erp: str | None = None) -> Path:
+    """The local config whose ERP is the vendor `erp`: local.json when it is its ERP (or none asked for),
+    else local-<erp>.json."""
+    if erp is None:
+        return DEFAULT_CONFIG
+    from synchub.runtime.config import DeploymentConfig
+
+    default_erp = DeploymentConfig.from_file(DEFAULT_CONFIG).erp
+    if default_erp is not None and default_erp.vendor == erp:
+        return DEFAULT_CONFIG
+    path = DEFAULT_CONFIG.with_name(f"local-{erp}.json")
+    if not path.exists():
+        raise LookupError(f"no local config with ERP {erp!r}: add {path.relative_to(ROOT)}")
+    return path
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -1,4 +1,5 @@
-"""Seeds a fresh local Tryton database with proteus: company, chart, fiscal year, countries, demo goods.
+"""Seeds a fresh local Tryton database with proteus: company, chart, fiscal year, countries, every ISO
+currency, demo goods and the service products sales book (shipping, tax, discount, tip, duty, ...).
 
 Run as `python -m infra.local.tryton_setup --config <trytond.conf> --database <db> --catalog <json>` by
 infra.local.tryton_erp.ensure_database, in its own process so trytond's global pool never lives in
@@ -16,6 +17,37 @@ from typing import Any
 COMPANY_NAME = "SyncHub Demo Store"
 
 
+def _digits(code: str) -> int:
+    """ISO 4217 minor units: JPY 0, EUR 2, KWD 3, CLF 4; 2 where ISO gives none (XAU, XDR, ...)."""
+    from synchub.models import minor_unit_exponent
+
+    return minor_unit_exponent(code)
+
+
+def _currencies() -> None:
+    """Every ISO 4217 currency with its minor units, as a real installation has (Tryton's own
+    `trytond_import_currencies` loads the same list but leaves every currency at 2 digits), so an order in
+    any store currency books: JPY rounds to 1, KWD to 0.001. Known codes get their digits corrected."""
+    from iso4217 import Currency as Iso
+    from proteus import Model
+
+    Currency = Model.get("currency.currency")
+    known = {currency.code: currency for currency in Currency.find([])}
+    records = []
+    for iso in Iso:
+        digits = _digits(iso.code)
+        rounding = Decimal(1).scaleb(-digits)
+        record = known.get(iso.code)
+        if record is None:
+            records.append(Currency(name=iso.currency_name, code=iso.code, symbol=iso.code,
+                                    numeric_code=f"{iso.number:03d}", digits=digits, rounding=rounding))
+        elif record.digits != digits or record.rounding != rounding:
+            record.digits, record.rounding = digits, rounding
+            records.append(record)
+    if records:
+        Currency.save(records)
+
+
 def _currency(code: str) -> Any:
     from proteus import Model
 
@@ -23,11 +55,8 @@ def _currency(code: str) -> Any:
     found = Currency.find([("code", "=", code)])
     if found:
         return found[0]
-    import pycountry
-
-    record = pycountry.currencies.get(alpha_3=code)
-    currency = Currency(name=record.name if record else code, code=code, symbol=code,
-                        rounding=Decimal("0.01"), digits=2)
+    digits = _digits(code)
+    currency = Currency(name=code, code=code, symbol=code, rounding=Decimal(1).scaleb(-digits), digits=digits)
     currency.save()
     return currency
 
@@ -182,12 +211,29 @@ def _products(catalog: dict[str, Any], accounts: dict[str, Any]) -> None:
     inventory.click("confirm")
 
 
+def _carriers(catalog: dict[str, Any]) -> None:
+    """Carriers a shipment can name (party = the carrier company, product = its service)."""
+    from proteus import Model
+
+    Party = Model.get("party.party")
+    Product = Model.get("product.product")
+    Carrier = Model.get("carrier")
+    for item in catalog.get("carriers", ()):
+        if Carrier.find([("party.name", "=", item["name"])]):
+            continue
+        party = Party(name=item["name"])
+        party.save()
+        product, = Product.find([("code", "=", item["service"])])
+        Carrier(party=party, carrier_product=product).save()
+
+
 def seed(config_file: Path, database: str, catalog_path: Path) -> None:
     from proteus import config
 
     config.set_trytond(database=database, config_file=str(config_file))
     catalog = json.loads(catalog_path.read_text(encoding="utf-8"))
     _countries()
+    _currencies()
     company = _company(_currency(catalog.get("currency", "USD")))
     accounts = _chart(company)
     this_year = dt.date.today().year
@@ -195,6 +241,7 @@ def seed(config_file: Path, database: str, catalog_path: Path) -> None:
         _fiscal_year(company, year)
     _payment_term()
     _products(catalog, accounts)
+    _carriers(catalog)
 
 
 def main() -> None:

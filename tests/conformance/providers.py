@@ -19,6 +19,7 @@ from synchub.connectors.registry import VENDORS, vendor_spec
 from synchub.ports import ConnectionContext
 
 from tests.fakes import FakeCrm, FakeErp, FakeStoreFeed, FakeStorefront, InMemoryMappingStore
+from tests.fakes_shipments import FakeFulfillmentPayloads, FakeFulfillmentStore, FakeShipmentErp
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CATALOG = ROOT / "infra" / "local" / "demo_catalog.json"
@@ -75,8 +76,22 @@ def shopify(capability: str, **_: Any) -> Iterator[Provider]:
     def create_order() -> str:  # an order placed in the shop (the record fetcher's subject)
         return str(app.add_order({**order, "id": next(numbers)})["id"])
 
+    def new_order(lines: dict[str, int]) -> str:
+        from tests.eventdata import load_json
+
+        payload = load_json("shopify/orders_create")
+        payload["id"] = 9_100_000_000_000_000 + len(app.shop.orders.orders)
+        template = payload["line_items"][0]
+        payload["line_items"] = [{**template, "id": payload["id"] * 10 + n, "sku": sku, "quantity": quantity,
+                                  "current_quantity": quantity}
+                                 for n, (sku, quantity) in enumerate(lines.items())]
+        app.add_order(payload)
+        return str(payload["id"])
+
     yield Provider("shopify", _build("shopify", capability, context), location=location, create_record=create_order,
-                   extra={"read": lambda sku: app.available(sku, location)})
+                   extra={"read": lambda sku: app.available(sku, location), "new_order": new_order,
+                          "fulfilments": lambda order_id: len(app.order(order_id)["fulfillments"]),
+                          "sample": ("fulfillment", "shopify/fulfillments_create", "450789469", ("123456789",))})
 
 
 @contextmanager
@@ -99,9 +114,24 @@ def woocommerce(capability: str, **_: Any) -> Iterator[Provider]:
     def touch(order_id: str) -> None:
         client.put(f"orders/{order_id}", json={"status": "completed"}).raise_for_status()
 
+    def new_order(lines: dict[str, int]) -> str:
+        answer = client.post("orders", json={"status": "processing", "billing": {"email": "ship@example.com"},
+                                             "line_items": [{"sku": sku, "quantity": quantity}
+                                                            for sku, quantity in lines.items()]})
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+    def tracked(order_id: str) -> int:
+        from synchub.connectors.woocommerce.fulfillments import meta_items
+
+        return len(meta_items(app.order(int(order_id))))
+
     yield Provider("woocommerce", _build("woocommerce", capability, context), location="default",
                    fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05),
-                   create_record=create_order, touch_record=touch, extra={"read": app.stock})
+                   create_record=create_order, touch_record=touch,
+                   extra={"read": app.stock, "new_order": new_order, "fulfilments": tracked,
+                          "sample": ("order", "woocommerce/order_completed_shipment_tracking", "727",
+                                     ("9400111899560000000000",))})
 
 
 @contextmanager
@@ -112,14 +142,48 @@ def tryton(capability: str, *, request: Any = None, **_: Any) -> Iterator[Provid
                                 settings=spec.settings.model_validate({"url": server.url, "database": server.database}),
                                 load_secret=lambda: {"username": server.username, "password": server.password})
     adapter = _build("tryton", capability, context)
+    erp = _build("tryton", "sales_orders", context)  # the same connection: places the orders shipped here
     try:
-        yield Provider("tryton", adapter)
+        yield Provider("tryton", adapter, extra={"place_order": lambda: _place_tryton_order(erp),
+                                                 "ship": lambda sale_id: _ship_tryton_sale(erp, sale_id)})
     finally:
         adapter.client.http.client.close()
 
 
+def _odoo(api: str, version: int) -> Callable[..., Any]:
+    @contextmanager
+    def harness(capability: str, **_: Any) -> Iterator[Provider]:
+        from infra.local.sandboxes.odoo import create_app
+
+        app = create_app("odoo-conformance-key", version=version, catalog=DEMO_CATALOG)
+        context = _context("odoo", {"url": "http://odoo.test", "database": "synchub", "api": api, "login": "admin"},
+                           {"api_key": "odoo-conformance-key"}, app)
+        adapter = _build("odoo", capability, context)
+        adapter.client.http.policy.sleep = lambda seconds: None
+        yield Provider(f"odoo-{api}", adapter, fail_next=lambda n, status: app.fail_next(n, status, retry_after=0.05),
+                       extra={"sandbox": app})
+
+    return harness
+
+
+def _place_tryton_order(erp: Any) -> tuple[str, str]:
+    """A confirmed sale of a new store order: (its store reference, the sale id)."""
+    from tests.e2e.test_tryton_erp import new_order, place
+
+    order = new_order()
+    return order.store_reference, place(erp, order).id
+
+
+def _ship_tryton_sale(erp: Any, sale_id: str) -> None:
+    from tests.e2e.tryton_shipping import ship
+
+    ship(erp.client, int(sale_id), carrier="UPS", reference=f"CONF-{sale_id}")
+
+
 HARNESSES: dict[str, Callable[..., Any]] = {"hubspot": hubspot, "shopify": shopify, "woocommerce": woocommerce,
-                                            "tryton": tryton}
+                                            "tryton": tryton, "odoo": _odoo("json2", 19)}
+# More harnesses of a registered vendor (another API flavour): the suites run them too.
+VARIANTS: dict[str, dict[str, Callable[..., Any]]] = {"odoo": {"odoo-jsonrpc": _odoo("jsonrpc", 17)}}
 NEEDS_LOCAL_SERVER = {"tryton"}  # real servers, started once per session: these run with the e2e tests
 
 
@@ -141,7 +205,45 @@ FAKES: dict[str, Callable[[], Provider]] = {
     "stock_sink": lambda: _fake_sink(),
     "change_feed": lambda: _fake_feed(),
     "record_fetcher": lambda: _fake_feed(),
+    "shipment_source": lambda: _fake_shipping_erp(),
+    "shipment_sink": lambda: _fake_shipping_erp(),
+    "fulfillments": lambda: _fake_fulfilment_store(),
+    "fulfillment_payloads": lambda: Provider("fake", FakeFulfillmentPayloads(), extra={"sample": (
+        "fulfillment", {"order_id": 77, "id": 5, "tracking": ["T-1"]}, "77", ("T-1",))}),
 }
+
+
+def _fake_shipping_erp() -> Provider:
+    from datetime import UTC, datetime
+
+    from synchub.models import Shipment, ShippedLine, Tracking
+
+    erp = FakeShipmentErp()
+
+    def place() -> tuple[str, str]:
+        reference, sale_id = f"fake:{len(erp.open_orders) + len(erp.done) + 1}", str(len(erp.open_orders) + 1)
+        erp.open_orders[reference] = [f"s-{sale_id}"]
+        return reference, reference
+
+    def ship(sale: str) -> None:
+        [shipment_id] = erp.open_orders.pop(sale)
+        erp.ship(Shipment(source_id=shipment_id, order_reference=sale, carrier="UPS",
+                          tracking=(Tracking(number=f"CONF-{shipment_id}"),),
+                          lines=(ShippedLine(sku="MUG-CER-01", quantity=1),), shipped_at=datetime.now(UTC)))
+
+    return Provider("fake", erp, extra={"place_order": place, "ship": ship})
+
+
+def _fake_fulfilment_store() -> Provider:
+    store = FakeFulfillmentStore()
+
+    def new_order(lines: dict[str, int]) -> str:
+        order_id = str(len(store.orders) + 1)
+        store.add_order(order_id, lines)
+        return order_id
+
+    return Provider("fake", store, extra={"new_order": new_order,
+                                          "fulfilments": lambda order_id: len(store.orders[order_id].fulfillments)})
 
 
 def _fake_crm() -> Provider:
@@ -162,7 +264,8 @@ def _fake_feed() -> Provider:
 def provider_ids(capability: str) -> list[str]:
     """`fake` (when there is one) and every registered vendor that claims `capability`."""
     vendors = [vendor for vendor in VENDORS if vendor_spec(vendor).provides_capability(capability)]
-    return (["fake"] if capability in FAKES else []) + vendors
+    variants = [name for vendor in vendors for name in VARIANTS.get(vendor, {})]
+    return (["fake"] if capability in FAKES else []) + vendors + variants
 
 
 @contextmanager
@@ -170,5 +273,6 @@ def provide(capability: str, name: str, request: Any) -> Iterator[Provider]:
     if name == "fake":
         yield FAKES[capability]()
         return
-    with HARNESSES[name](capability, request=request) as provider:
+    harness = HARNESSES.get(name) or next(found[name] for found in VARIANTS.values() if name in found)
+    with harness(capability, request=request) as provider:
         yield provider

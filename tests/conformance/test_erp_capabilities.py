@@ -15,10 +15,13 @@ from tests.eventdata import load_json as load_payload
 def _order(reference: str, quantity: int = 1):
     payload = load_payload("shopify/orders_create")
     payload["id"] = int(reference)
+    added = Decimal(0)
     for line in payload["line_items"]:
-        line["quantity"] = line["current_quantity"] = quantity
-    if quantity > 1:  # the store's figures change with it; the ERP keeps the store's total of record
-        payload["total_price"] = payload["current_total_price"] = str(Decimal(payload["total_price"]) * quantity)
+        added += Decimal(line["price"]) * line["quantity"] * (quantity - 1)
+        line["quantity"] *= quantity
+        line["current_quantity"] = line["quantity"]  # not an edit: as many units now as ordered
+    # The store's total moves with the lines (same tax and discounts), so the order still adds up.
+    payload["total_price"] = payload["current_total_price"] = str(Decimal(payload["total_price"]) + added)
     return ShopifyPayloads().order("conformance", payload)
 
 

@@ -93,6 +93,9 @@ def test_cancelling_a_processing_sale_releases_its_reservation(tryton_erp: Tryto
 def test_a_shipped_sale_cannot_be_cancelled(tryton_erp: TrytonErp) -> None:
     ref = place(tryton_erp, new_order())
     shipments = tryton_erp.client.model("sale.sale", "read", [int(ref.id)], ["shipments"])[0]["shipments"]
+    # stock_package_shipping asks for confirmation when packing a shipment with no carrier: name one.
+    carrier, = tryton_erp.client.model("carrier", "search", [("party.name", "=", "UPS")], 0, 1, None)
+    tryton_erp.client.model("stock.shipment.out", "write", shipments, {"carrier": carrier})
     for button in ("assign_try", "pick", "pack", "done"):
         tryton_erp.client.model("stock.shipment.out", button, shipments)
 

@@ -94,6 +94,10 @@ def test_each_function_reads_exactly_the_secrets_its_catalogue_entry_needs(
         "synchub-dev-store_stock_watch": set(),  # decodes store payloads and reads our mappings: no vendor call
         "synchub-dev-poll_erp_stock": {erp},
         "synchub-dev-reconcile_inventory": stores | {erp},
+        # shipments: the store writes fulfilments (not the ERP's secret); the ERP closes its own shipments
+        "synchub-dev-shipment_to_store": stores,
+        "synchub-dev-fulfilment_to_erp": {erp},  # decodes store payloads: no store call
+        "synchub-dev-poll_erp_shipments": {erp},
     }
     assert set(expected) == set(topology.function_names(test_config))
     for name, secrets in expected.items():

@@ -52,6 +52,8 @@ def test_flows_and_schedules_without_their_connection_are_not_deployed(test_conf
         "inventory_push",
         "store_stock_watch",
         "reconcile_inventory_chunk",
+        "shipment_to_store",
+        "fulfilment_to_erp",
     }
     no_erp = test_config.model_copy(update={"connections": tuple(c for c in test_config.connections if c.role != "erp")})
     assert {flow.flow for flow in topology.flow_queues(no_erp)} == {"customer_to_crm", "order_to_crm"}

@@ -40,7 +40,6 @@ from werkzeug.wrappers import Request, Response
 from infra.local.sandboxes.kit import Fault, LeakyBucket, Sandbox
 from infra.local.sandboxes.shopify_bulk import BulkOperations
 from infra.local.sandboxes.shopify_graphql import QueryCost, RequestContext, execute_plain, family, schema_for
-from infra.local.sandboxes.shopify_orders import Orders
 from infra.local.sandboxes.shopify_store import Location, Shop, gid, parse_gid
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -74,7 +73,6 @@ class ShopifySandbox(Sandbox):
         self.max_query_cost = max_query_cost
         self.bucket = LeakyBucket(maximum_available, restore_rate, clock)
         self.shop = Shop()
-        self.orders = Orders(self.shop)  # placed with add_order, edited with edit_order, read by `order(id:)`
         self.bulk = BulkOperations(lambda version: schema_for(family(version)), self._run_bulk,
                                    reads_to_complete=bulk_reads_to_complete, concurrency=bulk_query_concurrency)
         self.calls = 0  # GraphQL requests answered (401 and THROTTLED included)
@@ -129,7 +127,7 @@ class ShopifySandbox(Sandbox):
                         "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
                     "extensions": {"cost": {"requestedQueryCost": requested, "actualQueryCost": None,
                                             "throttleStatus": throttle_status(self.bucket)}}}
-        context = RequestContext(self.shop, self.bulk, version, base_url, orders=self.orders)
+        context = RequestContext(self.shop, self.bulk, version, base_url)
         result = execute(schema, document, context_value=context, variable_values=body.get("variables") or {},
                          operation_name=body.get("operationName"))
         assert isinstance(result, ExecutionResult)
@@ -222,16 +220,46 @@ class ShopifySandbox(Sandbox):
                 raise KeyError(f"{sku} is not stocked at {location_id}")
             level.available = available
 
+    # -- orders and fulfilments --------------------------------------------------------------------------
     def add_order(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """Place an order in the shop (the REST / webhook body); returns it as stored."""
+        """Place an order from its REST/webhook body (one fulfilment order at the first location); returns it as
+        stored (`admin_graphql_api_id` is its gid)."""
         with self._lock:
-            return self.orders.add(payload)
+            first = next(iter(self.shop.locations), None)
+            book = self.shop.orders
+            order = book.add_order(payload, first)
+            order.payload.setdefault("admin_graphql_api_id", gid("Order", order.id))
+            return book.get(order.id) or {}
 
     def edit_order(self, order_id: int, *, quantities: dict[int, int] | None = None,
                    add: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         """Commit an order edit as the admin does; returns (the `orders/edited` body, the edited order)."""
         with self._lock:
-            return self.orders.edit(order_id, quantities=quantities, add=add)
+            return self.shop.orders.edit(int(order_id), quantities=quantities, add=add)
+
+    def order(self, order_id: str | int) -> dict[str, Any] | None:
+        """An order's fulfilment state as the admin shows it: REST `fulfillment_status`, the GraphQL display
+        status, and its fulfilments in the REST shape with the `notify_customer` flag."""
+        with self._lock:
+            book = self.shop.orders
+            order = book.order_of(parse_gid(str(order_id), "Order") or int(str(order_id).rsplit("/", 1)[-1]))
+            if order is None:
+                return None
+            return {"id": order.id, "fulfillment_status": book.rest_fulfillment_status(order),
+                    "display_fulfillment_status": book.display_status(order),
+                    "fulfillments": [{**book.rest_fulfillment(book.fulfillments[i]),
+                                      "notify_customer": book.fulfillments[i].notify_customer}
+                                     for i in order.fulfillment_ids]}
+
+    def outbox(self, topic: str | None = None) -> list[dict[str, Any]]:
+        """Webhook bodies Shopify would have sent after the fulfilment writes, oldest first."""
+        with self._lock:
+            return [body for name, body in self.shop.orders.outbox if topic is None or name == topic]
+
+    @property
+    def notifications(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.shop.orders.notifications)
 
     def fail_next_bulk(self, error_code: str = "INTERNAL_SERVER_ERROR") -> None:
         self.bulk.fail_next(error_code)

@@ -26,7 +26,7 @@ from graphql import (
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_directive_values
 
-from infra.local.sandboxes.shopify_orders import graphql_order
+from infra.local.sandboxes import shopify_orders as orders_
 from infra.local.sandboxes.shopify_store import (
     MAX_INPUT_ARRAY,
     QUANTITY_NAMES,
@@ -57,7 +57,6 @@ class RequestContext:
     base_url: str
     bulk_mode: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
-    orders: Any = None  # shopify_orders.Orders
 
 
 def at_least(version: str, since: str) -> bool:
@@ -80,13 +79,6 @@ def family(version: str) -> str:
 
 
 # -- resolvers ---------------------------------------------------------------------------------------
-def _order(info: Any, id: str) -> dict[str, Any] | None:
-    ctx = _ctx(info)
-    number = parse_gid(id, "Order")
-    order = ctx.orders.get(number) if ctx.orders is not None and number is not None else None
-    return graphql_order(order, ctx.shop) if order is not None else None
-
-
 def _ctx(info: Any) -> RequestContext:
     return info.context
 
@@ -151,6 +143,109 @@ def _level(item: Item, info: Any, locationId: str) -> Level | None:
     return item.levels.get(parse_gid(locationId, "Location") or -1)
 
 
+def _book(info: Any) -> orders_.OrderBook:
+    return _ctx(info).shop.orders
+
+
+def _fulfillment_create(_: Any, info: Any, fulfillment: dict[str, Any], message: str | None = None
+                        ) -> dict[str, Any]:
+    try:
+        return {"fulfillment": _book(info).create_fulfillment(fulfillment), "userErrors": []}
+    except orders_.UserErrors as exc:
+        return {"fulfillment": None, "userErrors": [exc.error]}
+
+
+def _tracking_update(_: Any, info: Any, fulfillmentId: str, trackingInfoInput: dict[str, Any],
+                     notifyCustomer: bool | None = None) -> dict[str, Any]:
+    try:
+        return {"fulfillment": _book(info).update_tracking(fulfillmentId, trackingInfoInput, notifyCustomer),
+                "userErrors": []}
+    except orders_.UserErrors as exc:
+        return {"fulfillment": None, "userErrors": [exc.error]}
+
+
+def _fo_line_items(fo: orders_.FulfillmentOrder, info: Any, **args: Any) -> Connection:
+    return _connection(fo.lines, args, info, key=lambda line: line.id)
+
+
+ORDER_RESOLVERS: dict[str, Any] = {
+    "Query.order": lambda _, info, id: _book(info).order_of(parse_gid(id, "Order")),
+    "Query.fulfillmentOrder": lambda _, info, id: _book(info).fulfillment_orders.get(
+        parse_gid(id, "FulfillmentOrder") or -1),
+    "Query.fulfillment": lambda _, info, id: _book(info).fulfillments.get(parse_gid(id, "Fulfillment") or -1),
+    "Mutation.fulfillmentCreate": _fulfillment_create,
+    "Mutation.fulfillmentTrackingInfoUpdate": _tracking_update,
+    "Order.id": lambda o, _: gid("Order", o.id),
+    "Order.displayFulfillmentStatus": lambda o, info: _book(info).display_status(o),
+    "Order.fulfillments": lambda o, info, first=None: [
+        _book(info).fulfillments[i] for i in o.fulfillment_ids][:first],
+    "Order.fulfillmentOrders": lambda o, info, **a: _connection(
+        [_book(info).fulfillment_orders[i] for i in o.fulfillment_order_ids], a, info, key=lambda fo: fo.id),
+    "Order.lineItems": lambda o, info, **a: _connection(list(o.line_items.values()), a, info,
+                                                        key=lambda line: line.id),
+    "LineItem.id": lambda li, _: gid("LineItem", li.id),
+    "LineItem.unfulfilledQuantity": lambda li, info: sum(
+        line.remaining for line in _book(info).fo_lines.values() if line.line_item_id == li.id),
+    "FulfillmentOrder.id": lambda fo, _: gid("FulfillmentOrder", fo.id),
+    "FulfillmentOrder.orderId": lambda fo, _: gid("Order", fo.order_id),
+    "FulfillmentOrder.order": lambda fo, info: _book(info).orders[fo.order_id],
+    "FulfillmentOrder.assignedLocation": lambda fo, info: {
+        "name": getattr(_ctx(info).shop.locations.get(fo.location_id or -1), "name", ""),
+        "location": _ctx(info).shop.locations.get(fo.location_id or -1)},
+    "FulfillmentOrder.lineItems": _fo_line_items,
+    "FulfillmentOrderLineItem.id": lambda line, _: gid("FulfillmentOrderLineItem", line.id),
+    "FulfillmentOrderLineItem.sku": lambda line, info: _line_item(line, info).sku,
+    "FulfillmentOrderLineItem.totalQuantity": lambda line, _: line.total,
+    "FulfillmentOrderLineItem.remainingQuantity": lambda line, _: line.remaining,
+    "FulfillmentOrderLineItem.lineItem": lambda line, info: _line_item(line, info),
+    "Fulfillment.id": lambda f, _: gid("Fulfillment", f.id),
+    "Fulfillment.createdAt": lambda f, _: f.created_at,
+    "Fulfillment.updatedAt": lambda f, _: f.updated_at,
+    "Fulfillment.trackingInfo": lambda f, _, first=None: f.tracking[:first],
+    "Fulfillment.order": lambda f, info: _book(info).orders[f.order_id],
+    "Fulfillment.fulfillmentLineItems": lambda f, info, **a: _connection(
+        [{"id": gid("FulfillmentLineItem", f.id * 100 + n), "quantity": qty,
+          "lineItem": _book(info).orders[f.order_id].line_items[item_id], "_key": n + 1}
+         for n, (item_id, qty) in enumerate(f.lines)], a, info, key=lambda row: row["_key"]),
+}
+
+
+# The Order and LineItem fields read from the order's body (amounts, quantities after edits, customer ...).
+ORDER_BODY_FIELDS = ("legacyResourceId", "email", "createdAt", "updatedAt", "cancelledAt", "test", "taxesIncluded",
+                     "currencyCode", "displayFinancialStatus", "discountCodes", "edited", "totalPriceSet",
+                     "subtotalPriceSet", "totalTaxSet", "totalDiscountsSet", "totalShippingPriceSet",
+                     "currentTotalPriceSet", "currentSubtotalPriceSet", "currentTotalTaxSet",
+                     "currentTotalDiscountsSet", "customer", "billingAddress", "shippingAddress", "shippingLines",
+                     "refunds")
+LINE_BODY_FIELDS = ("title", "currentQuantity", "variant", "product", "originalUnitPriceSet", "discountAllocations",
+                    "taxLines")
+
+
+def _order_body(field_name: str) -> Any:
+    def resolve(order: orders_.Order, info: Any, **args: Any) -> Any:
+        book = _book(info)
+        value = orders_.graphql_order(order.payload, book.shop, lambda n: order.line_items[n])[field_name]
+        return value(info, **args) if callable(value) else value
+    return resolve
+
+
+def _line_body(field_name: str) -> Any:
+    def resolve(item: orders_.LineItem, info: Any) -> Any:
+        order = _book(info).orders[item.order_id]
+        raw = next(line for line in order.payload["line_items"] if int(line["id"]) == item.id)
+        return orders_.graphql_line_item(raw, order.payload.get("currency") or "USD", _book(info).shop)[field_name]
+    return resolve
+
+
+ORDER_RESOLVERS.update({f"Order.{name}": _order_body(name) for name in ORDER_BODY_FIELDS})
+ORDER_RESOLVERS.update({f"LineItem.{name}": _line_body(name) for name in LINE_BODY_FIELDS})
+
+
+def _line_item(line: orders_.FulfillmentOrderLine, info: Any) -> orders_.LineItem:
+    fo = next(fo for fo in _book(info).fulfillment_orders.values() if line in fo.lines)
+    return _book(info).orders[fo.order_id].line_items[line.line_item_id]
+
+
 RESOLVERS: dict[str, Any] = {
     "Query.products": lambda _, info, **a: _connection(_ctx(info).shop.search("products", a.get("query")), a, info),
     "Query.product": lambda _, info, id: _ctx(info).shop.products.get(parse_gid(id, "Product") or -1),
@@ -166,7 +261,6 @@ RESOLVERS: dict[str, Any] = {
                                                 else next(iter(_ctx(info).shop.locations.values()), None)),
     "Query.currentBulkOperation": lambda _, info, type="QUERY": _ctx(info).bulk.current(type),
     "Query.node": _node,
-    "Query.order": lambda _, info, id: _order(info, id),
     "Mutation.inventorySetQuantities": _set_quantities,
     "Mutation.bulkOperationRunQuery": lambda _, info, query, groupObjects=False: _ctx(info).bulk.run_query(
         query, groupObjects, _ctx(info).version, _ctx(info).base_url),
@@ -196,10 +290,13 @@ RESOLVERS: dict[str, Any] = {
     "InventoryChange.quantityAfterChange": lambda c, _: c.after,
     "InventoryChange.item": lambda c, info: _ctx(info).shop.items.get(c.item_id),
     "InventoryChange.location": lambda c, info: _ctx(info).shop.locations.get(c.location_id),
+    **ORDER_RESOLVERS,
 }
 
 TYPE_OF = {Product: "Product", Variant: "ProductVariant", Item: "InventoryItem", Location: "Location",
-           Level: "InventoryLevel", AdjustmentGroup: "InventoryAdjustmentGroup"}
+           Level: "InventoryLevel", AdjustmentGroup: "InventoryAdjustmentGroup", orders_.Order: "Order",
+           orders_.FulfillmentOrder: "FulfillmentOrder", orders_.Fulfillment: "Fulfillment",
+           orders_.LineItem: "LineItem", orders_.FulfillmentOrderLine: "FulfillmentOrderLineItem"}
 
 
 def _wire(schema: GraphQLSchema) -> None:

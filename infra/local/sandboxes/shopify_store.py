@@ -119,6 +119,9 @@ class Shop:
                       "InventoryItem": 47_000_000_000_000, "InventoryAdjustmentGroup": 1_000}
         self.groups: dict[int, AdjustmentGroup] = {}
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (input fingerprint, payload)
+        from infra.local.sandboxes.shopify_orders import OrderBook
+
+        self.orders = OrderBook(self)
 
     def next_id(self, kind: str) -> int:
         self._next[kind] += 1

@@ -46,6 +46,7 @@ class WooCommerceSandbox(Catalogue, Sandbox):
         Rule(f"{API}/products/<int:pid>/variations/<int:vid>", endpoint="variation", methods=["GET", *EDIT]),
         Rule(f"{API}/orders", endpoint="orders", methods=["GET", "POST"]),
         Rule(f"{API}/orders/<int:oid>", endpoint="order", methods=["GET", *EDIT]),
+        Rule(f"{API}/orders/<int:oid>/notes", endpoint="order_notes", methods=["GET", "POST"]),
         Rule(f"{API}/customers", endpoint="customers", methods=["GET", "POST"]),
         Rule(f"{API}/customers/<int:cid>", endpoint="customer", methods=["GET", *EDIT]),
     ]
@@ -59,6 +60,9 @@ class WooCommerceSandbox(Catalogue, Sandbox):
         self._orders: dict[int, dict[str, Any]] = {}
         self._customers: dict[int, dict[str, Any]] = {}
         self._stock_reduced: set[int] = set()  # orders whose stock was taken (_order_stock_reduced)
+        self._notes: dict[int, list[dict[str, Any]]] = {}  # order id -> its notes, newest first
+        self.customer_emails: list[dict[str, Any]] = []  # notes and status e-mails WooCommerce sends shoppers
+        self._next_meta, self._next_note = 5000, 900
         self._next_order, self._next_customer = 1000, 1
         self.currency = "USD"
         if seed:
@@ -181,11 +185,13 @@ class WooCommerceSandbox(Catalogue, Sandbox):
         return self.json(order if request.method == "GET" else self._write_order(order, body))
 
     def _write_order(self, order: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+        before = order["status"]
         for field in ("status", "currency", "customer_id", "billing", "shipping", "payment_method",
-                      "payment_method_title", "transaction_id", "customer_note", "meta_data",
-                      "shipping_lines"):
+                      "payment_method_title", "transaction_id", "customer_note", "shipping_lines"):
             if field in body:
                 order[field] = body[field]
+        for meta in body.get("meta_data") or []:
+            self._set_meta(order, meta)
         for line in body.get("line_items") or []:
             existing = next((li for li in order["line_items"] if line.get("id") and li["id"] == line["id"]),
                             None)
@@ -213,8 +219,57 @@ class WooCommerceSandbox(Catalogue, Sandbox):
         items = sum((money(li["total"], "total") for li in order["line_items"]), Decimal(0))
         order["shipping_total"], order["total"] = f"{shipping:.2f}", f"{items + shipping:.2f}"
         order["date_modified"], order["date_modified_gmt"] = site_now()
+        if order["status"] == "completed" and before != "completed":
+            order["date_completed"], order["date_completed_gmt"] = site_now()
+            self.customer_emails.append({"order_id": order["id"], "email": "customer_completed_order"})
+        if order["status"] != before and before is not None:
+            self._add_note(order["id"], f"Order status changed from {before} to {order['status']}.", False)
         self._follow_stock(order)
         return order
+
+    def _set_meta(self, order: dict[str, Any], meta: dict[str, Any]) -> None:
+        """WC_Data::update_meta_data: by id when given, else the first entry with the key, else a new one."""
+        if not isinstance(meta, dict) or (not meta.get("key") and not meta.get("id")):
+            raise invalid_param("meta_data", "each item needs a key")
+        entries = order.setdefault("meta_data", [])
+        found = next((m for m in entries if (meta.get("id") and m["id"] == meta["id"])
+                      or (not meta.get("id") and m["key"] == meta.get("key"))), None)
+        if found is None:
+            self._next_meta += 1
+            entries.append({"id": self._next_meta, "key": meta["key"], "value": meta.get("value")})
+        else:
+            found["value"] = meta.get("value")
+
+    def _add_note(self, oid: int, note: str, customer: bool) -> dict[str, Any]:
+        self._next_note += 1
+        created, created_gmt = site_now()
+        record = {"id": self._next_note, "author": "WooCommerce" if not customer else "system",
+                  "date_created": created, "date_created_gmt": created_gmt, "note": note,
+                  "customer_note": customer, "added_by_user": False}
+        self._notes.setdefault(oid, []).insert(0, record)
+        if customer:  # WC_Email_Customer_Note
+            self.customer_emails.append({"order_id": oid, "email": "customer_note", "note": note})
+        return record
+
+    def _on_order_notes(self, request: Request, body: dict[str, Any], oid: int) -> Response:
+        if oid not in self._orders:
+            raise ApiError(404, "woocommerce_rest_order_invalid_id", "Invalid order ID.")
+        if request.method == "POST":
+            note = body.get("note")
+            if not isinstance(note, str) or not note.strip():
+                raise ApiError(400, "rest_missing_callback_param", "Missing parameter(s): note", params=["note"])
+            return self.json(self._add_note(oid, note, bool(body.get("customer_note"))), 201)
+        kind = request.args.get("type", "any")
+        notes = [n for n in self._notes.get(oid, []) if kind == "any" or (kind == "customer") == n["customer_note"]]
+        return self.json(notes)
+
+    def order_notes(self, oid: int) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._notes.get(oid, []))
+
+    def order(self, oid: int) -> dict[str, Any]:
+        with self._lock:
+            return json.loads(json.dumps(self._orders[oid]))
 
     def _follow_stock(self, order: dict[str, Any]) -> None:
         """wc_maybe_reduce_stock_levels / wc_maybe_increase_stock_levels."""

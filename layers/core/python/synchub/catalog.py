@@ -15,9 +15,13 @@ from synchub.ports.capabilities import (
     CONTACTS,
     CUSTOMER_ACCOUNTS,
     DEALS,
+    FULFILLMENT_PAYLOADS,
+    FULFILLMENTS,
     PRODUCT_LOOKUP,
     RECORD_FETCHER,
     SALES_ORDERS,
+    SHIPMENT_SINK,
+    SHIPMENT_SOURCE,
     STOCK_PAYLOADS,
     STOCK_SINK,
     STOCK_SOURCE,
@@ -95,6 +99,7 @@ STORE_EVENTS = needs("store", STORE_PAYLOADS)
 # Orders: a thin event (an order edit, a payload cut to its id) is completed by fetching the order from the store.
 STORE_ORDER_EVENTS = needs("store", STORE_PAYLOADS, RECORD_FETCHER)
 ERP_STOCK_EVENTS = (Need("erp", STOCK_SOURCE, calls=False),)  # stock events come from the ERP's stock source
+ERP_SHIPMENT_EVENTS = (Need("erp", SHIPMENT_SOURCE, calls=False),)  # published by the shipment poll
 
 FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("customer_to_crm", "Store customer to CRM contact (upsert by e-mail)", topics.CUSTOMER_TOPICS,
@@ -114,11 +119,19 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("reconcile_inventory_chunk", "One chunk of a stock reconciliation: compare and repair",
              (topics.RECONCILE_CHUNK,), ERP_STOCK_EVENTS + needs("store", STOCK_SINK), batch_size=1, max_concurrency=2,
              timeout_seconds=600, memory_mb=1024),
+    FlowSpec("shipment_to_store", "ERP shipments to store fulfilments with tracking, customer notified "
+             "(stores whose fulfilment master is the ERP)", (topics.SHIPMENT_SHIPPED,),
+             ERP_SHIPMENT_EVENTS + needs("store", FULFILLMENTS), batch_size=5, max_concurrency=2),
+    FlowSpec("fulfilment_to_erp", "Store or 3PL fulfilments close the ERP shipments (stores whose fulfilment "
+             "master is the store)", topics.STORE_FULFILLMENT_TOPICS,
+             needs("store", FULFILLMENT_PAYLOADS) + needs("erp", SHIPMENT_SINK), batch_size=5, max_concurrency=2),
 )
 
 SCHEDULES: tuple[ScheduleSpec, ...] = (
     ScheduleSpec("poll_erp_stock", "Publish ERP stock changed since the watermark", "rate(1 minute)",
                  needs("erp", STOCK_SOURCE), timeout_seconds=120),
+    ScheduleSpec("poll_erp_shipments", "Publish ERP shipments done since the watermark", "rate(1 minute)",
+                 needs("erp", SHIPMENT_SOURCE), timeout_seconds=120),
     ScheduleSpec("reconcile_inventory", "Split a full stock reconciliation into chunks", "cron(0 3 * * ? *)",
                  needs("erp", STOCK_SOURCE) + needs("store", STOCK_SINK), timeout_seconds=600, memory_mb=1024),
 )

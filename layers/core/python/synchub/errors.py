@@ -55,6 +55,19 @@ class MissingSku(PermanentError):
         self.lines = lines
 
 
+class TotalMismatch(PermanentError):
+    """The store's total differs from what its lines, shipping, tax, tip, duties, adjustments and discounts
+    add up to: booking it would invent (or lose) money, so it is parked with the figures."""
+
+    reason = "total_mismatch"
+
+    def __init__(self, reference: str, figures: dict[str, str]) -> None:
+        super().__init__(f"order {reference}: store total {figures.get('store_total')} but its parts add up to "
+                         f"{figures.get('expected_total')} {figures.get('currency', '')}".rstrip(),
+                         reference=reference, figures=figures)
+        self.figures = figures
+
+
 class MissingMapping(PermanentError):
     reason = "missing_mapping"
 

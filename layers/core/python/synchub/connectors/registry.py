@@ -16,6 +16,7 @@ VENDORS: dict[str, str] = {
     "woocommerce": "synchub.connectors.woocommerce.spec:SPEC",
     "hubspot": "synchub.connectors.hubspot.spec:SPEC",
     "tryton": "synchub.connectors.tryton.spec:SPEC",
+    "odoo": "synchub.connectors.odoo.spec:SPEC",
 }
 
 

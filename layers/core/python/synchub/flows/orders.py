@@ -2,7 +2,8 @@
 
 Both keep the guarantees: newest version wins (stale is skipped), a repeat never creates a second
 record (the ERP is searched by our reference before any create, the CRM deal is upserted by it),
-and an unknown SKU or an unresolved blank-SKU product is a permanent failure, parked rather than retried.
+and an unknown SKU, an unresolved blank-SKU product or a total its parts do not explain
+(`total_mismatch`) is a permanent failure, parked rather than retried.
 Test orders are skipped unless the store's settings ask for them. An order edited after confirmation
 amends the ERP sale (the ERP's `update_sales_order`) and moves the deal to the edited total.
 """
@@ -15,6 +16,7 @@ from synchub.flows.customers import ensure_erp_customer
 from synchub.flows.guard import guarded_write
 from synchub.flows.leases import exclusive
 from synchub.flows.order_lines import resolve_line_products
+from synchub.flows.order_totals import checked_total_breakdown
 from synchub.models import Customer, Deal, EventEnvelope, FinancialStatus, FulfillmentStatus, Order, topics
 from synchub.models.outcome import Outcome
 from synchub.ports import (
@@ -89,6 +91,7 @@ def _apply_order_to_erp(order: Order, *, sales_orders: SalesOrders, products: Pr
         mappings.link(ENTITY, key, "erp", sale.id)
         return Outcome.applied(erp=sale.id)
 
+    checked_total_breakdown(order)  # an unexplained total parks as total_mismatch before any ERP write
     product_ids = resolve_line_products(order, products=products, mappings=mappings,
                                         missing_sku_lookup=missing_sku_lookup)
 

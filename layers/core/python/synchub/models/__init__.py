@@ -4,7 +4,22 @@ from synchub.models.customer import Address, Customer, normalise_email, normalis
 from synchub.models.envelope import DETAIL_SOURCE, EventEnvelope, PayloadRef
 from synchub.models.inventory import StockLevel, StockUpdate, StockUpdateResult, StoreStock
 from synchub.models.money import Money
-from synchub.models.order import FinancialStatus, FulfillmentStatus, Order, OrderLine, ShippingLine
+from synchub.models.order import (
+    FinancialStatus,
+    FulfillmentStatus,
+    Order,
+    OrderAdjustment,
+    OrderLine,
+    ShippingLine,
+)
+from synchub.models.order_totals import (
+    TotalBreakdown,
+    TotalPart,
+    TotalPiece,
+    minor_unit_exponent,
+    order_total_breakdown,
+)
+from synchub.models.shipment import Shipment, ShippedLine, StoreFulfillment, Tracking, split_reference
 
 __all__ = [
     "DETAIL_SOURCE",
@@ -16,14 +31,25 @@ __all__ = [
     "FulfillmentStatus",
     "Money",
     "Order",
+    "OrderAdjustment",
     "OrderLine",
     "PayloadRef",
+    "Shipment",
+    "ShippedLine",
     "ShippingLine",
     "StockLevel",
     "StockUpdate",
     "StockUpdateResult",
+    "StoreFulfillment",
     "StoreStock",
+    "TotalBreakdown",
+    "TotalPart",
+    "TotalPiece",
+    "Tracking",
     "UpsertOutcome",
+    "minor_unit_exponent",
     "normalise_email",
     "normalise_phone",
+    "order_total_breakdown",
+    "split_reference",
 ]

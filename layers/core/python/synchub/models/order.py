@@ -39,6 +39,8 @@ class OrderLine(BaseModel):
     unit_price: Money
     discount: Money  # total discount allocated to this line (all units)
     tax: Money  # total tax on this line (all units)
+    # Sells a gift card: money the shop now owes the holder (a liability), not a product sale or stock.
+    gift_card: bool = False
 
     @field_validator("source_line_id", "product_ref", "variant_ref", mode="before")
     @classmethod
@@ -53,7 +55,12 @@ class OrderLine(BaseModel):
     @property
     def is_fee(self) -> bool:
         """A charge with no catalogue product behind it (custom item, gift wrap, surcharge)."""
-        return not self.sku and self.store_item_ref is None
+        return not self.gift_card and not self.sku and self.store_item_ref is None
+
+    @property
+    def needs_product(self) -> bool:
+        """Sells a catalogue product the ERP must know: neither a fee nor a gift card."""
+        return not self.gift_card and not self.is_fee
 
     @property
     def product_key(self) -> str | None:
@@ -79,6 +86,16 @@ class ShippingLine(BaseModel):
     tax: Money
 
 
+class OrderAdjustment(BaseModel):
+    """An order-level charge (positive) or credit (negative) inside the store's total but outside its lines,
+    shipping, tax, tip, duties and discounts: a negative fee, an additional fee, a manual adjustment."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    title: str
+    amount: Money
+
+
 class Order(BaseModel):
     """A store order. `reference` is what people see ("#1001"); ERP and CRM keep `store_reference`."""
 
@@ -99,6 +116,12 @@ class Order(BaseModel):
     total_shipping: Money
     total: Money
     taxes_included: bool = False
+    # Parts of `total` beyond lines, shipping, tax and discounts; None/empty when the store sent none.
+    total_tip: Money | None = None
+    total_duties: Money | None = None
+    adjustments: tuple[OrderAdjustment, ...] = ()
+    # Paid with gift cards: a payment (tender) already inside `total`, never a price reduction.
+    gift_card_payments: Money | None = None
     financial_status: FinancialStatus = FinancialStatus.PENDING
     fulfillment_status: FulfillmentStatus = FulfillmentStatus.UNFULFILLED
     cancelled_at: datetime | None = None
@@ -124,9 +147,10 @@ class Order(BaseModel):
 
     @property
     def skus(self) -> list[str]:
-        return [line.sku for line in self.lines if line.sku]
+        """SKUs of the catalogue lines (a gift card sold is no catalogue product, whatever its SKU)."""
+        return [line.sku for line in self.lines if line.sku and not line.gift_card]
 
     @property
     def lines_without_sku(self) -> list[OrderLine]:
-        """Catalogue lines the store sent with a blank SKU (fees excluded)."""
-        return [line for line in self.lines if not line.sku and not line.is_fee]
+        """Catalogue lines the store sent with a blank SKU (fees and gift cards excluded)."""
+        return [line for line in self.lines if not line.sku and line.needs_product]

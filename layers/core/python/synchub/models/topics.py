@@ -33,11 +33,16 @@ PRODUCT_DELETED = Topic("product.deleted", "product")
 STORE_INVENTORY_UPDATED = Topic("inventory.updated", "inventory_level")  # a store's own stock change
 STOCK_CHANGED = Topic("stock.changed", "stock")  # ERP stock levels, published by the stock poll
 RECONCILE_CHUNK = Topic("inventory.reconcile_chunk", "stock")
+SHIPMENT_SHIPPED = Topic("shipment.shipped", "shipment")  # an ERP shipment done, published by the shipment poll
+FULFILLMENT_CREATED = Topic("fulfillment.created", "fulfillment")  # a store's own fulfilment (store or 3PL)
+FULFILLMENT_UPDATED = Topic("fulfillment.updated", "fulfillment")
 PRIVACY_DATA_REQUEST = Topic("privacy.data_request", "customer")
 PRIVACY_CUSTOMER_REDACT = Topic("privacy.customer_redact", "customer")
 PRIVACY_SHOP_REDACT = Topic("privacy.shop_redact", "shop")
 
 CUSTOMER_TOPICS = (CUSTOMER_CREATED, CUSTOMER_UPDATED)
 ORDER_TOPICS = (ORDER_CREATED, ORDER_UPDATED, ORDER_PAID, ORDER_CANCELLED, ORDER_EDITED)
+# A store's fulfilments, and its order updates (a store without fulfilment webhooks reports shipping there)
+STORE_FULFILLMENT_TOPICS = (FULFILLMENT_CREATED, FULFILLMENT_UPDATED, ORDER_UPDATED)
 
 ALL = tuple(value for value in list(globals().values()) if isinstance(value, Topic))

@@ -17,10 +17,13 @@ from pydantic import BaseModel, ConfigDict
 from synchub.models import (
     Customer,
     Deal,
+    FulfillmentStatus,
     Order,
+    Shipment,
     StockLevel,
     StockUpdate,
     StockUpdateResult,
+    StoreFulfillment,
     StoreStock,
     UpsertOutcome,
 )
@@ -73,6 +76,25 @@ class ChangeBatch(BaseModel):
     more: bool = False  # another call with the new watermark returns more
 
 
+class ShipmentChanges(BaseModel):
+    """Shipments done since a watermark, oldest first, and the watermark to store once they are published."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    shipments: tuple[Shipment, ...]
+    watermark: str
+
+
+class FulfillmentResult(BaseModel):
+    """A store fulfilment for one ERP shipment, and the order's fulfilment status after it."""
+
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+    fulfillment_id: str
+    created: bool  # False: the store already had it (a repeat, or a retry after a crash)
+    order_status: FulfillmentStatus
+
+
 # ERP-side capabilities -------------------------------------------------------------------------
 class CustomerAccounts(Protocol):
     def upsert_customer(self, customer: Customer, *, reference: str) -> str:
@@ -116,6 +138,20 @@ class StockSource(Protocol):
         ...
 
 
+class ShipmentSource(Protocol):
+    def shipments_since(self, since: str | None) -> ShipmentChanges:
+        """Customer shipments done after `since`, oldest first, with the next watermark. None (the first poll)
+        looks back a short while (the adapter's choice), never through the ERP's whole history."""
+        ...
+
+
+class ShipmentSink(Protocol):
+    def close_shipments(self, fulfillment: StoreFulfillment) -> list[str]:
+        """Mark the order's open shipments done with the store's tracking (only the fulfilled quantities when
+        the fulfilment lists lines); the ids closed, [] when nothing was left open (a repeat is a no-op)."""
+        ...
+
+
 # Store-side capabilities -----------------------------------------------------------------------
 class StockSink(Protocol):
     def set_available(self, updates: Sequence[StockUpdate], *, idempotency_key: str) -> list[StockUpdateResult]:
@@ -138,6 +174,26 @@ class StoreTarget:
     store_id: str
     storefront: StockSink
     locations: MappingType[str, str] = field(default_factory=dict)
+
+
+class Fulfillments(Protocol):
+    def fulfil(self, shipment: Shipment) -> FulfillmentResult | None:
+        """Fulfil the shipment's lines and quantities on the store order with its tracking, notifying the
+        customer. Safe to repeat: the store is searched for this shipment (its tracking, our key) first.
+        None when the order has nothing left to fulfil for these lines and no fulfilment carries the shipment."""
+        ...
+
+    def update_tracking(self, fulfillment_id: str, shipment: Shipment) -> None:
+        """Replace the tracking of a fulfilment written earlier (the carrier or number changed in the ERP)."""
+        ...
+
+
+class FulfillmentPayloads(Protocol):
+    """Turns a store's fulfilment webhook (or an order it reports as shipped) into a StoreFulfillment."""
+
+    def fulfillment(self, store_id: str, entity: str, payload: dict) -> StoreFulfillment | None:
+        """The fulfilment the payload reports; None when it reports none (e.g. an order not shipped yet)."""
+        ...
 
 
 class StorePayloads(Protocol):
@@ -217,6 +273,11 @@ STOCK_SOURCE: Capability[StockSource] = Capability("stock_source", StockSource)
 STOCK_SINK: Capability[StockSink] = Capability("stock_sink", StockSink)
 STORE_PAYLOADS: Capability[StorePayloads] = Capability("store_payloads", StorePayloads, credentials=False)
 STOCK_PAYLOADS: Capability[StoreStockPayloads] = Capability("stock_payloads", StoreStockPayloads, credentials=False)
+SHIPMENT_SOURCE: Capability[ShipmentSource] = Capability("shipment_source", ShipmentSource)
+SHIPMENT_SINK: Capability[ShipmentSink] = Capability("shipment_sink", ShipmentSink)
+FULFILLMENTS: Capability[Fulfillments] = Capability("fulfillments", Fulfillments)
+FULFILLMENT_PAYLOADS: Capability[FulfillmentPayloads] = Capability("fulfillment_payloads", FulfillmentPayloads,
+                                                                   credentials=False)
 CONTACTS: Capability[Contacts] = Capability("contacts", Contacts)
 DEALS: Capability[Deals] = Capability("deals", Deals)
 CHANGE_FEED: Capability[ChangeFeed] = Capability("change_feed", ChangeFeed)
@@ -224,5 +285,6 @@ RECORD_FETCHER: Capability[RecordFetcher] = Capability("record_fetcher", RecordF
 
 CAPABILITIES: dict[str, Capability[Any]] = {token.name: token for token in (
     CUSTOMER_ACCOUNTS, SALES_ORDERS, PRODUCT_LOOKUP, STOCK_SOURCE, STOCK_SINK, STORE_PAYLOADS, STOCK_PAYLOADS,
+    SHIPMENT_SOURCE, SHIPMENT_SINK, FULFILLMENTS, FULFILLMENT_PAYLOADS,
     CONTACTS, DEALS,
     CHANGE_FEED, RECORD_FETCHER)}

@@ -44,6 +44,10 @@ class StoreSettings(ConnectionSettings):
     # How a catalogue line sent with a blank SKU finds its ERP product: "none" parks the order as
     # missing_sku; "store_item_mapping" looks the store's variant (else product) id up in the mapping store.
     missing_sku_lookup: Literal["none", "store_item_mapping"] = "none"
+    # Which system ships this store's orders: "erp" (ERP shipments become store fulfilments with tracking) or
+    # "store" (the store's or its 3PL's fulfilments close the ERP shipments). One master per store: shipments
+    # never sync both ways for one store, so no fulfilment can loop.
+    fulfilment_master: Literal["erp", "store"] = "erp"
 
 
 DEAL_STATES = ("pending", "authorized", "paid", "fulfilled", "refunded", "cancelled")

@@ -2,6 +2,20 @@
 
 Amounts are the shop-currency decimal strings (`price`, `total_price`, ...), never floats. A payload
 that cannot make a valid order raises InvalidPayload with the offending field, so it is parked.
+
+What `total_price` holds beyond lines, shipping, tax and `total_discounts` (which includes shipping discounts):
+- tips: `total_tip_received`. A tip can also come as a line item carrying `tip_payment_gateway` ("present
+  only on tips"); such a line is the tip, not a sale line, so it is taken out of the lines.
+- duties: `original_total_duties_set` (what was charged when the order was placed, the figure `total_price`
+  holds; `current_total_duties_set` moves with later refunds), else the sum of the lines' `duties`. An edited,
+  unrefunded order is read from its `current_*` figures (order_edits.py), and then duties and fees from
+  `current_total_duties_set` / `current_total_additional_fees_set`, in step with `current_total_price`.
+- additional fees: `original_total_additional_fees_set`, an order-level adjustment.
+- a gift card *sold* is a line with `"gift_card": true`: money the shop owes, booked apart from product sales.
+- a gift card *redeemed* is not a price reduction: Shopify records it as a payment transaction (gateway
+  `gift_card`) and leaves `total_price` whole; only `total_outstanding` drops. So it adds no sale line; the
+  order body carries no redeemed amount (it lives in the order's transactions), so `gift_card_payments` stays
+  unset here.
 """
 from __future__ import annotations
 
@@ -24,6 +38,7 @@ from synchub.models import (
     FulfillmentStatus,
     Money,
     Order,
+    OrderAdjustment,
     OrderLine,
     ShippingLine,
     normalise_email,
@@ -72,6 +87,40 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 def _sum(items: Iterable[dict[str, Any]] | None, key: str, field: str) -> Decimal:
     return sum((_decimal(item.get(key), field) for item in items or () if isinstance(item, dict)), Decimal(0))
+
+
+def _shop_money(value: Any, field: str) -> Decimal | None:
+    """The shop-currency amount of a Shopify money set (`{"shop_money": {"amount": ...}, ...}`); None when absent."""
+    shop = value.get("shop_money") if isinstance(value, dict) else None
+    amount = shop.get("amount") if isinstance(shop, dict) else None
+    return None if amount in (None, "") else _decimal(amount, field)
+
+
+def _is_tip(item: Any) -> bool:
+    return isinstance(item, dict) and bool(item.get("tip_payment_gateway"))
+
+
+def _duties(payload: dict[str, Any], field: str = "original_total_duties_set") -> Decimal:
+    total = _shop_money(payload.get(field), field)
+    if total is not None:
+        return total
+    duties = Decimal(0)
+    for item in payload.get("line_items") or ():
+        for duty in (item.get("duties") or ()) if isinstance(item, dict) else ():
+            if isinstance(duty, dict):
+                amount = _shop_money(duty, "line_items.duties")
+                if amount is None:
+                    amount = _shop_money(duty.get("price_set"), "line_items.duties.price_set")
+                duties += amount or Decimal(0)
+    return duties
+
+
+def _tip(payload: dict[str, Any]) -> Decimal:
+    received = _decimal(payload.get("total_tip_received"), "total_tip_received")
+    if received:
+        return received
+    return sum((_decimal(item.get("price"), "line_items.price") * int(item.get("quantity") or 1)
+                for item in payload.get("line_items") or () if _is_tip(item)), Decimal(0))
 
 
 def _time(value: Any, field: str) -> datetime | None:
@@ -135,11 +184,12 @@ class ShopifyPayloads:
         def money(amount: Decimal) -> Money:
             return Money(amount=amount, currency=currency)
 
-        # After an order edit: current quantities, lines the edit removed left out (order_edits.py).
+        # After an order edit: current quantities, lines the edit removed left out (order_edits.py); a tip line
+        # is the tip, not a sale line.
         refunded = refunded_units(payload)
         totals = total_fields(payload)
         lines = tuple(self._line(item, money, refunded) for item in payload.get("line_items") or ()
-                      if not is_removed(item, refunded))
+                      if not is_removed(item, refunded) and not _is_tip(item))
         if not lines:
             raise InvalidPayload("order has no line items", field="line_items")
         shipping_lines = tuple(
@@ -180,11 +230,17 @@ class ShopifyPayloads:
             discount_codes=tuple(code for item in payload.get("discount_codes") or ()
                                  if isinstance(item, dict) and (code := _text(item.get("code")))),
             subtotal=money(_decimal(payload.get(totals["subtotal_price"]), totals["subtotal_price"])),
-            total_discount=money(_decimal(payload.get(totals["total_discounts"]), totals["total_discounts"])),
+            total_discount=money(self._total_discount(payload, totals["total_discounts"], lines, shipping_lines)),
             total_tax=money(_decimal(payload.get(totals["total_tax"]), totals["total_tax"])),
             total_shipping=money(total_shipping),
             total=money(_decimal(_required(payload, totals["total_price"]), totals["total_price"])),
             taxes_included=bool(payload.get("taxes_included")),
+            total_tip=money(_tip(payload)),
+            total_duties=money(_duties(payload, totals["total_duties_set"])),
+            adjustments=tuple(
+                OrderAdjustment(title="Additional fees", amount=money(fees))
+                for fees in (_shop_money(payload.get(totals["total_additional_fees_set"]),
+                                         totals["total_additional_fees_set"]),) if fees),
             financial_status=FINANCIAL.get(financial or "", FinancialStatus.PENDING),
             fulfillment_status=FULFILLMENT.get(fulfillment, FulfillmentStatus.UNFULFILLED),
             cancelled_at=_time(payload.get("cancelled_at"), "cancelled_at"),
@@ -194,6 +250,18 @@ class ShopifyPayloads:
             shipping_address=address(payload.get("shipping_address")),
             test=bool(payload.get("test")),
         )
+
+    @staticmethod
+    def _total_discount(payload: dict[str, Any], field: str, lines: Iterable[OrderLine],
+                        shipping_lines: Iterable[ShippingLine]) -> Decimal:
+        """`total_discounts`, or the lines' and shipping lines' discount allocations when they say more: a
+        shipping discount appears in the shipping line's `discount_allocations` whether or not the order's
+        `total_discounts` counts it, and `total_price` is always net of it. `field` is `current_total_discounts`
+        for an edited order (order_edits.total_fields)."""
+        stated = _decimal(payload.get(field), field)
+        allocated = (sum((line.discount.amount for line in lines), Decimal(0))
+                     + sum((shipping.discount.amount for shipping in shipping_lines), Decimal(0)))
+        return max(stated, allocated)
 
     @staticmethod
     def _line(item: dict[str, Any], money: Callable[[Decimal], Money], refunded: Counter[str]) -> OrderLine:
@@ -210,6 +278,7 @@ class ShopifyPayloads:
             unit_price=money(_decimal(item.get("price"), "line_items.price")),
             discount=money(_sum(item.get("discount_allocations"), "amount", "line_items.discount_allocations")),
             tax=money(_sum(item.get("tax_lines"), "price", "line_items.tax_lines")),
+            gift_card=item.get("gift_card") is True,
         )
 
     @staticmethod

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 
 TOTALS = ("total_price", "subtotal_price", "total_tax", "total_discounts")
+SETS = ("total_duties_set", "total_additional_fees_set")  # money sets, `original_*` as placed
 
 
 def refunded_units(payload: dict[str, Any]) -> Counter[str]:
@@ -52,11 +53,19 @@ def was_edited(payload: dict[str, Any], refunded: Counter[str]) -> bool:
 
 
 def total_fields(payload: dict[str, Any]) -> dict[str, str]:
-    """Canonical total -> the payload field to read it from: `current_*` for an edited, unrefunded order."""
+    """Canonical total -> the payload field to read it from: `current_*` for an edited, unrefunded order.
+
+    Duties and additional fees move with them (`total_duties_set` / `total_additional_fees_set` name the
+    `original_*` sets, or the `current_*` ones for an edited order): an edit that removes a dutiable line
+    lowers `current_total_duties_set`, and `current_total_price` is net of it."""
     refunded = refunded_units(payload)
     current = not refunded and not _objects(payload.get("refunds")) and was_edited(payload, refunded)
-    return {name: f"current_{name}" if current and payload.get(f"current_{name}") not in (None, "") else name
-            for name in TOTALS}
+    fields = {name: f"current_{name}" if current and payload.get(f"current_{name}") not in (None, "") else name
+              for name in TOTALS}
+    for name in SETS:
+        fields[name] = (f"current_{name}" if current and payload.get(f"current_{name}") is not None
+                        else f"original_{name}")
+    return fields
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

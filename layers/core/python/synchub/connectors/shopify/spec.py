@@ -5,9 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from synchub.connectors.shopify.settings import ShopifySettings
-from synchub.ports import RECORD_FETCHER, STOCK_PAYLOADS, STOCK_SINK, STORE_PAYLOADS, ConnectionContext, VendorSpec
+from synchub.ports import (
+    FULFILLMENT_PAYLOADS,
+    FULFILLMENTS,
+    RECORD_FETCHER,
+    STOCK_PAYLOADS,
+    STOCK_SINK,
+    STORE_PAYLOADS,
+    ConnectionContext,
+    VendorSpec,
+)
 
 if TYPE_CHECKING:
+    from synchub.connectors.shopify.fulfillment_events import ShopifyFulfillmentPayloads
+    from synchub.connectors.shopify.fulfillments import ShopifyFulfillments
     from synchub.connectors.shopify.inventory import ShopifyStorefront
     from synchub.connectors.shopify.mapping import ShopifyPayloads
     from synchub.connectors.shopify.orders import ShopifyOrders
@@ -40,6 +51,19 @@ def _stock_payloads(context: ConnectionContext) -> ShopifyStockPayloads:
     return ShopifyStockPayloads(context.mappings)
 
 
+def _fulfillments(context: ConnectionContext) -> ShopifyFulfillments:
+    from synchub.connectors.shopify.fulfillments import shopify_fulfillments_from_config
+
+    return context.shared("fulfillments", lambda: shopify_fulfillments_from_config(
+        context.settings, context.secret, context.http_client))
+
+
+def _fulfillment_payloads(context: ConnectionContext) -> ShopifyFulfillmentPayloads:
+    from synchub.connectors.shopify.fulfillment_events import ShopifyFulfillmentPayloads
+
+    return ShopifyFulfillmentPayloads()
+
+
 def _webhooks() -> ShopifyWebhooks:
     from synchub.connectors.shopify.webhooks import ShopifyWebhooks
 
@@ -53,7 +77,8 @@ SPEC = VendorSpec(
     secret_fields=("webhook_secret", "access_token"),
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
-              STOCK_PAYLOADS.provided_by(_stock_payloads), RECORD_FETCHER.provided_by(_orders)),
+              STOCK_PAYLOADS.provided_by(_stock_payloads), FULFILLMENTS.provided_by(_fulfillments),
+              FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads), RECORD_FETCHER.provided_by(_orders)),
     webhooks=_webhooks,
     partner_detail_types=("shopifyWebhook",),
     local_sandbox="infra.local.vendors.shopify:start",

@@ -44,6 +44,8 @@ TOPICS: dict[str, TopicRule] = {
                                times=("order_edit.committed_at", "order_edit.created_at")),
     "customers/create": TopicRule(topics.CUSTOMER_CREATED.name, "customer", ("id",)),
     "customers/update": TopicRule(topics.CUSTOMER_UPDATED.name, "customer", ("id",)),
+    "fulfillments/create": TopicRule(topics.FULFILLMENT_CREATED.name, "fulfillment", ("id",), ("order_id",)),
+    "fulfillments/update": TopicRule(topics.FULFILLMENT_UPDATED.name, "fulfillment", ("id",), ("order_id",)),
     "refunds/create": TopicRule(topics.REFUND_CREATED.name, "refund", ("id",), ("order_id",)),
     "products/update": TopicRule(topics.PRODUCT_UPDATED.name, "product", ("id",)),
     "inventory_levels/update": TopicRule(topics.STORE_INVENTORY_UPDATED.name, "inventory_level",

@@ -1,9 +1,10 @@
 """TrytonErp: the Erp port over Tryton's JSON-RPC (parties, confirmed sales, stock per warehouse).
 
 The store is the tax calculator of record: a sale carries the store's unit prices, one SHIPPING line
-per shipping line, a TAX line with the tax the store collected (none when prices include tax) and a
-DISCOUNT line that balances to the store's total, which is -total_discount whenever the store's figures
-add up. So the ERP total equals what the shopper paid, to the cent, with no tax rules kept in Tryton.
+per shipping line, a TAX line with the tax the store collected (none when prices include tax), TIP, DUTY,
+GIFT_CARD (gift cards sold) and ADJUSTMENT lines, and a DISCOUNT line of -total_discount: the pieces of
+models.order_totals. They must add up to the store's total to the currency's minor unit, else the order is
+parked as `total_mismatch`; so the ERP total equals the store's, with no tax rules kept in Tryton.
 
 Tryton 7.0 cannot move a processed sale to `cancelled`: cancelling one cancels its shipments and draft
 invoices (releasing the reserved stock) and ignores them through the sale's exception wizards, which
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -23,14 +23,14 @@ from synchub.connectors.tryton import amendments, mapping
 from synchub.connectors.tryton.client import TrytonClient
 from synchub.connectors.tryton.mapping import LineSpec
 from synchub.connectors.tryton.settings import TrytonSettings
-from synchub.errors import MissingSku, PermanentError, UnknownSku
-from synchub.models import Address, Customer, Order, StockLevel
+from synchub.errors import MissingSku, PermanentError, TotalMismatch, UnknownSku
+from synchub.models import Address, Customer, Order, StockLevel, TotalPart, order_total_breakdown
 from synchub.ports import SalesOrderRef, StockChanges
 
 logger = Logger(service="synchub")
 
-DISCOUNT_PRODUCT = "DISCOUNT"
-TAX_PRODUCT = "TAX"
+DISCOUNT_PRODUCT = mapping.DISCOUNT_PRODUCT
+TAX_PRODUCT = mapping.TAX_PRODUCT
 _OPEN = ("draft", "quotation")
 _SHIPPED = ("done",)
 _INVOICED = ("posted", "paid")
@@ -219,31 +219,25 @@ class TrytonErp:
     # -- internals: sales ------------------------------------------------------------------------
 
     def _line_specs(self, order: Order, products: dict[str, str]) -> list[LineSpec]:
-        unknown = [line.sku for line in order.lines if line.sku and not products.get(line.sku)]
+        unknown = [line.sku for line in order.lines if line.sku and line.needs_product and not products.get(line.sku)]
         if unknown:
             raise UnknownSku(unknown)
         unresolved = [line for line in order.lines_without_sku if not products.get(line.product_key or "")]
         if unresolved:  # never book a catalogue product on the fee service
             raise MissingSku([line.source_line_id for line in unresolved],
                              [line.store_item_ref or "" for line in unresolved])
-        # Only a fee (no SKU, no store product) goes on the fee service: money on the order, no stock to reserve.
-        specs = [LineSpec(self._service(self.config.fee_product) if line.product_key is None
-                          else int(products[line.product_key]),
-                          Decimal(line.quantity), line.unit_price.amount, line.title)
-                 for line in order.lines]
-        for shipping in order.shipping_lines:
-            specs.append(LineSpec(self._service(self.config.shipping_product), Decimal(1), shipping.price.amount,
-                                  shipping.title))
-        tax = Decimal(0) if order.taxes_included else order.total_tax.amount
-        before_discount = sum((spec.quantity * spec.unit_price for spec in specs), Decimal(0)) + tax
-        discount = order.total.amount - before_discount
-        if discount:
-            codes = ", ".join(order.discount_codes)
-            specs.append(LineSpec(self._service(DISCOUNT_PRODUCT), Decimal(1), discount,
-                                  f"Discount ({codes})" if codes else "Discount"))
-        if tax:
-            specs.append(LineSpec(self._service(TAX_PRODUCT), Decimal(1), tax, "Tax collected by the store"))
-        return specs
+        breakdown = order_total_breakdown(order)
+        if not breakdown.balanced:  # the flow checks first; a direct caller must not book invented money
+            raise TotalMismatch(order.reference, breakdown.figures())
+        return mapping.sale_line_specs(breakdown, products, self._part_service)
+
+    def _part_service(self, part: TotalPart) -> int:
+        """The ERP service product of a non-catalogue part of an order total (shipping, fee, tip, ...)."""
+        if part is TotalPart.SHIPPING:
+            return self._service(self.config.shipping_product)
+        if part is TotalPart.FEE:
+            return self._service(self.config.fee_product)
+        return self._service(mapping.SERVICE_PRODUCTS[part])
 
     def _line_values(self, specs: Sequence[LineSpec]) -> list[dict[str, Any]]:
         unknown = sorted({spec.product for spec in specs} - self._units.keys())

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from synchub.models import Address, Customer
+from synchub.models import Address, Customer, TotalBreakdown, TotalPart
+from synchub.models.order_totals import to_minor_unit
 from synchub.ports import SalesOrderRef
 
 SALE_FIELDS = ["number", "state", "reference", "total_amount", "shipment_state", "invoice_state"]
@@ -76,6 +77,51 @@ class LineSpec:
 
     def key(self) -> tuple[int, Decimal, Decimal]:
         return self.product, self.quantity.normalize(), self.unit_price.normalize()
+
+
+# ERP service products (codes) for the parts of an order total that are not catalogue products. Shipping and
+# fees come from the connection's settings (ErpSettings.shipping_product / fee_product).
+DISCOUNT_PRODUCT = "DISCOUNT"
+TAX_PRODUCT = "TAX"
+TIP_PRODUCT = "TIP"
+DUTY_PRODUCT = "DUTY"
+GIFT_CARD_PRODUCT = "GIFT_CARD"  # gift cards sold: book it to the gift-card liability account, not revenue
+ADJUSTMENT_PRODUCT = "ADJUSTMENT"
+SERVICE_PRODUCTS: dict[TotalPart, str] = {
+    TotalPart.DISCOUNT: DISCOUNT_PRODUCT, TotalPart.TAX: TAX_PRODUCT, TotalPart.TIP: TIP_PRODUCT,
+    TotalPart.DUTY: DUTY_PRODUCT, TotalPart.GIFT_CARD: GIFT_CARD_PRODUCT, TotalPart.ADJUSTMENT: ADJUSTMENT_PRODUCT,
+}
+
+
+PRICE_PLACES = Decimal("0.0001")  # Tryton's default price_digits (16, 4): a unit price with more is refused
+
+
+def sale_line_specs(breakdown: TotalBreakdown, products: dict[str, str],
+                    service: Callable[[TotalPart], int]) -> list[LineSpec]:
+    """One sale line per piece of the order total, so the sale's total is the store's to the minor unit.
+
+    A catalogue line keeps its quantity and the store's unit price (Tryton rounds its amount as the piece
+    was rounded); every other piece is one unit at its rounded amount. `products` maps a line's
+    `product_key` to the ERP product; `service` gives the ERP service product of a non-catalogue part.
+    A unit price finer than Tryton's four places is rounded to them, and what that moves in the sale total
+    (a fraction of a minor unit per line) is booked on one ADJUSTMENT line, "Rounding".
+    """
+    specs = []
+    for piece in breakdown.pieces:
+        line = piece.line
+        if piece.part is TotalPart.ITEM and line is not None:
+            product = int(products[line.product_key or ""])
+        elif line is not None:  # a fee or a gift card sold: keeps its quantity and unit price
+            product = service(piece.part)
+        else:
+            specs.append(LineSpec(service(piece.part), Decimal(1), piece.amount, piece.title))
+            continue
+        specs.append(LineSpec(product, piece.quantity, piece.unit_price.quantize(PRICE_PLACES, ROUND_HALF_EVEN),
+                              piece.title))
+    booked = sum((to_minor_unit(spec.quantity * spec.unit_price, breakdown.exponent) for spec in specs), Decimal(0))
+    if booked != breakdown.store_total:
+        specs.append(LineSpec(service(TotalPart.ADJUSTMENT), Decimal(1), breakdown.store_total - booked, "Rounding"))
+    return specs
 
 
 def line_values(spec: LineSpec, unit: int) -> dict[str, Any]:

@@ -6,9 +6,15 @@ Choices, so both stores mean the same thing by the canonical fields:
   tax added back, which is what Shopify's `taxes_included` prices mean.
 - `price` is a JSON number (a float) in WooCommerce; the unit price is `subtotal / quantity` instead,
   from the decimal strings.
-- Fee lines (gift wrap, surcharges, negative "discount" fees) become order lines with no SKU and no
-  product, so the lines still add up to the order total; no fee reaches the ERP as a stock item. A
-  product line with a blank SKU keeps its product and variation ids: it is a catalogue product, not a fee.
+- Fee lines (gift wrap, surcharges) become order lines with no SKU and no product; no fee reaches the ERP
+  as a stock item. A negative fee (a credit some plugins and shop managers add as a "fee") is an
+  order-level adjustment, not a sale line. A product line with a blank SKU keeps its product and
+  variation ids: it is a catalogue product, not a fee.
+- `total` is lines + fees + shipping + `total_tax` - `discount_total` (coupons, `coupon_lines`). The
+  "WooCommerce Gift Cards" extension adds `gift_cards: [{id, code, amount}]` to the order and takes the
+  redeemed amount off `total` (what the gateway charges). A redemption is a payment, not a price cut, so
+  the canonical total adds it back (the order's full value, as Shopify's `total_price`) and
+  `gift_card_payments` says how much of it the gift cards paid.
 - WooCommerce has no test-order flag (the REST order has none), so `Order.test` stays False.
 - Guest orders (customer_id 0) get a customer keyed `guest:<hash of e-mail>`: stable across orders and
   free of personal data, since ids appear in logs.
@@ -33,6 +39,7 @@ from synchub.models import (
     FulfillmentStatus,
     Money,
     Order,
+    OrderAdjustment,
     OrderLine,
     ShippingLine,
     normalise_email,
@@ -162,7 +169,12 @@ class WooCommercePayloads:
         if not items:
             raise InvalidPayload("order has no line items", field="line_items")
         lines = [self._line(item, money, gross) for item in items]
-        lines += [self._fee(fee, money, gross) for fee in payload.get("fee_lines") or () if isinstance(fee, dict)]
+        fees = [self._fee(fee, money, gross) for fee in payload.get("fee_lines") or () if isinstance(fee, dict)]
+        lines += [fee for fee in fees if fee.unit_price.amount >= 0]
+        credits = tuple(OrderAdjustment(title=fee.title, amount=fee.unit_price) for fee in fees
+                        if fee.unit_price.amount < 0)
+        gift_cards = sum((_decimal(card.get("amount"), "gift_cards.amount")
+                          for card in payload.get("gift_cards") or () if isinstance(card, dict)), Decimal(0))
         shipping_lines = tuple(
             ShippingLine(
                 code=_text(line.get("method_id")),
@@ -203,8 +215,10 @@ class WooCommercePayloads:
             total_discount=money(gross(payload.get("discount_total"), payload.get("discount_tax"), "discount_total")),
             total_tax=money(_decimal(payload.get("total_tax"), "total_tax")),
             total_shipping=money(gross(payload.get("shipping_total"), payload.get("shipping_tax"), "shipping_total")),
-            total=money(_decimal(_required(payload, "total"), "total")),
+            total=money(_decimal(_required(payload, "total"), "total") + gift_cards),
             taxes_included=with_tax,
+            adjustments=credits,
+            gift_card_payments=money(gift_cards) if gift_cards else None,
             financial_status=financial,
             fulfillment_status=fulfillment,
             cancelled_at=cancelled_at,

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 from synchub.connectors.woocommerce.settings import WooCommerceSettings
 from synchub.ports import (
     CHANGE_FEED,
+    FULFILLMENT_PAYLOADS,
+    FULFILLMENTS,
     RECORD_FETCHER,
     STOCK_PAYLOADS,
     STOCK_SINK,
@@ -16,6 +18,8 @@ from synchub.ports import (
 
 if TYPE_CHECKING:
     from synchub.connectors.woocommerce.feed import WooCommerceFeed
+    from synchub.connectors.woocommerce.fulfillment_events import WooCommerceFulfillmentPayloads
+    from synchub.connectors.woocommerce.fulfillments import WooCommerceFulfillments
     from synchub.connectors.woocommerce.inventory import WooCommerceStorefront
     from synchub.connectors.woocommerce.mapping import WooCommercePayloads
     from synchub.connectors.woocommerce.stock_events import WooCommerceStockPayloads
@@ -48,6 +52,18 @@ def _feed(context: ConnectionContext) -> WooCommerceFeed:
     return context.shared("feed", lambda: WooCommerceFeed(_storefront(context).client))
 
 
+def _fulfillments(context: ConnectionContext) -> WooCommerceFulfillments:
+    from synchub.connectors.woocommerce.fulfillments import WooCommerceFulfillments
+
+    return context.shared("fulfillments", lambda: WooCommerceFulfillments(_storefront(context).client))
+
+
+def _fulfillment_payloads(context: ConnectionContext) -> WooCommerceFulfillmentPayloads:
+    from synchub.connectors.woocommerce.fulfillment_events import WooCommerceFulfillmentPayloads
+
+    return WooCommerceFulfillmentPayloads()
+
+
 def _webhooks() -> WooCommerceWebhooks:
     from synchub.connectors.woocommerce.webhooks import WooCommerceWebhooks
 
@@ -62,7 +78,8 @@ SPEC = VendorSpec(
     placeholder_secret_field="webhook_secret",
     provides=(STOCK_SINK.provided_by(_storefront), STORE_PAYLOADS.provided_by(_payloads),
               STOCK_PAYLOADS.provided_by(_stock_payloads),
-              CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed)),
+              CHANGE_FEED.provided_by(_feed), RECORD_FETCHER.provided_by(_feed),
+              FULFILLMENTS.provided_by(_fulfillments), FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads)),
     webhooks=_webhooks,
     local_sandbox="infra.local.vendors.woocommerce:start",
     description="WooCommerce REST API v3 (consumer key and secret) and signed webhooks",
