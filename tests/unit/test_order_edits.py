@@ -177,3 +177,25 @@ def test_an_edit_from_a_store_that_fetches_no_records_is_parked_not_mapped_as_an
         sync_order_to_erp(decoded("orders_edited"), payloads=ShopifyPayloads(), sales_orders=erp, products=erp,
                           customers=erp, mappings=InMemoryMappingStore(), records=None)
     assert caught.value.reason == "record_fetcher_missing"
+
+
+def test_an_edited_order_reads_its_duties_from_current_total_duties_set_with_the_current_total() -> None:
+    """Placed with two snowboards (duties 200, total 1636), edited down to one: Shopify's current figures say
+    duties 100 and total 843. Both come from the current_* side, so the order still adds up."""
+    from synchub.flows.order_totals import checked_total_breakdown
+    from tests.eventdata import load_json
+
+    payload = load_json("shopify/orders_create_tip_duties")
+    [line] = payload["line_items"]
+    line.update(quantity=2, current_quantity=1)
+    payload.update(subtotal_price="1260", total_tax="126", total_price="1636", current_subtotal_price="630",
+                   current_total_tax="63", current_total_price="843", current_total_discounts="0")
+    payload["original_total_duties_set"] = {"shop_money": {"amount": "200", "currency_code": "PYG"}}
+    payload["current_total_duties_set"] = {"shop_money": {"amount": "100", "currency_code": "PYG"}}
+
+    order = ShopifyPayloads().order("main", payload)
+
+    assert [(item.quantity, item.unit_price.amount) for item in order.lines] == [(1, Decimal(630))]
+    assert (order.total.amount, order.total_duties.amount, order.total_tip.amount) == (
+        Decimal(843), Decimal(100), Decimal(50))
+    checked_total_breakdown(order)  # would raise total_mismatch with the original duties (200)
