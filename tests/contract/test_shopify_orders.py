@@ -106,3 +106,24 @@ def test_a_bad_token_is_refused_not_read_as_a_missing_order(sandbox: ShopifySand
     with pytest.raises(VendorRejected) as caught:
         fetcher.fetch("order", str(placed["id"]))
     assert caught.value.status == 401
+
+
+@pytest.mark.parametrize("sample", ["shopify/orders_create_tip_duties", "shopify/orders_create_gift_card"])
+def test_the_fetched_order_carries_the_parts_of_its_total(sandbox: ShopifySandbox, sample: str) -> None:
+    """Tip, duties and a gift card sold come back through `order(id:)` as in the webhook, so a fetched order
+    (after an edit) still adds up to its total."""
+    payload = load_json(sample)
+    for line in payload["line_items"]:
+        if line.get("sku") and not line.get("gift_card"):
+            line["sku"] = "TEE-BLK-M"  # a catalogue SKU of the sandbox
+    placed = sandbox.add_order(payload)
+
+    fetched = orders_over(sandbox, []).fetch("order", str(placed["id"]))
+
+    assert fetched is not None
+    mapped, webhook = ShopifyPayloads().order("main", fetched), ShopifyPayloads().order("main", placed)
+    assert (mapped.total, mapped.total_tip, mapped.total_duties) == (webhook.total, webhook.total_tip,
+                                                                     webhook.total_duties)
+    assert [line.gift_card for line in mapped.lines] == [line.gift_card for line in webhook.lines]
+    assert mapped.total_tip.amount + mapped.total_duties.amount + sum(
+        (line.gift_card for line in mapped.lines), 0) > 0  # the sample really has a part to lose

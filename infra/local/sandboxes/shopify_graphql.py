@@ -215,9 +215,12 @@ ORDER_BODY_FIELDS = ("legacyResourceId", "email", "createdAt", "updatedAt", "can
                      "currencyCode", "displayFinancialStatus", "discountCodes", "edited", "totalPriceSet",
                      "subtotalPriceSet", "totalTaxSet", "totalDiscountsSet", "totalShippingPriceSet",
                      "currentTotalPriceSet", "currentSubtotalPriceSet", "currentTotalTaxSet",
-                     "currentTotalDiscountsSet", "customer", "billingAddress", "shippingAddress", "shippingLines",
+                     "currentTotalDiscountsSet", "totalTipReceivedSet", "originalTotalDutiesSet",
+                     "currentTotalDutiesSet", "originalTotalAdditionalFeesSet", "currentTotalAdditionalFeesSet",
+                     "customer", "billingAddress", "shippingAddress", "shippingLines",
                      "refunds")
-LINE_BODY_FIELDS = ("title", "currentQuantity", "variant", "product", "originalUnitPriceSet", "discountAllocations",
+LINE_BODY_FIELDS = ("title", "currentQuantity", "isGiftCard", "variant", "product", "originalUnitPriceSet",
+                    "discountAllocations",
                     "taxLines")
 
 

@@ -383,6 +383,7 @@ def graphql_line_item(line: Mapping[str, Any], currency: str, shop: Shop) -> dic
     return {"_key": int(line["id"]), "id": gid("LineItem", int(line["id"])), "sku": line.get("sku"),
             "title": line.get("title") or "", "name": line.get("name") or line.get("title") or "",
             "quantity": int(line["quantity"]), "currentQuantity": int(line.get("current_quantity", line["quantity"])),
+            "isGiftCard": line.get("gift_card") is True,
             "variant": variant, "product": product, "originalUnitPriceSet": _bag(line.get("price"), currency),
             "discountAllocations": _allocations(line, currency), "taxLines": _taxes(line, currency)}
 
@@ -438,6 +439,8 @@ def graphql_order(order: Mapping[str, Any], shop: Shop,
         "currentSubtotalPriceSet": bag(order.get("current_subtotal_price", order.get("subtotal_price"))),
         "currentTotalTaxSet": bag(order.get("current_total_tax", order.get("total_tax"))),
         "currentTotalDiscountsSet": bag(order.get("current_total_discounts", order.get("total_discounts"))),
+        "totalTipReceivedSet": bag(order.get("total_tip_received") or "0.00"),
+        **{name: bag(_set_amount(order.get(key))) for key, name in MONEY_SETS.items()},
         "customer": None if not customer else {
             "id": gid("Customer", int(customer["id"])), "firstName": customer.get("first_name"),
             "lastName": customer.get("last_name"),
@@ -447,6 +450,18 @@ def graphql_order(order: Mapping[str, Any], shop: Shop,
         "shippingAddress": _address(order.get("shipping_address")),
         "shippingLines": shipping_lines, "refunds": refunds,
     }
+
+
+MONEY_SETS = {"original_total_duties_set": "originalTotalDutiesSet",
+              "current_total_duties_set": "currentTotalDutiesSet",
+              "original_total_additional_fees_set": "originalTotalAdditionalFeesSet",
+              "current_total_additional_fees_set": "currentTotalAdditionalFeesSet"}
+
+
+def _set_amount(value: Any) -> Any:
+    """The shop-money amount of a REST money set (`{"shop_money": {"amount": ...}}`), None when absent."""
+    shop = value.get("shop_money") if isinstance(value, Mapping) else None
+    return shop.get("amount") if isinstance(shop, Mapping) else None
 
 
 def _address(raw: Any) -> dict[str, Any] | None:

@@ -20,6 +20,8 @@ ORDER_FIELDS = f"""
     totalShippingPriceSet {MONEY}
     currentTotalPriceSet {MONEY} currentSubtotalPriceSet {MONEY} currentTotalTaxSet {MONEY}
     currentTotalDiscountsSet {MONEY}
+    totalTipReceivedSet {MONEY} originalTotalDutiesSet {MONEY} currentTotalDutiesSet {MONEY}
+    originalTotalAdditionalFeesSet {MONEY} currentTotalAdditionalFeesSet {MONEY}
     customer {{ id firstName lastName defaultEmailAddress {{ emailAddress }} defaultPhoneNumber {{ phoneNumber }} }}
     billingAddress {ADDRESS}
     shippingAddress {ADDRESS}
@@ -27,7 +29,8 @@ ORDER_FIELDS = f"""
       discountAllocations {{ allocatedAmountSet {MONEY} }} taxLines {{ priceSet {MONEY} }} }} }}
     refunds(first: 20) {{ refundLineItems(first: 50) {{ nodes {{ quantity lineItem {{ id }} }} }} }}"""
 LINE_FIELDS = f"""
-    id sku title name quantity currentQuantity variant {{ id }} product {{ id }} originalUnitPriceSet {MONEY}
+    id sku title name quantity currentQuantity isGiftCard variant {{ id }} product {{ id }}
+    originalUnitPriceSet {MONEY}
     discountAllocations {{ allocatedAmountSet {MONEY} }} taxLines {{ priceSet {MONEY} }}"""
 ORDER_QUERY = f"""query OrderForSync($id: ID!, $lines: Int!) {{
   order(id: $id) {{{ORDER_FIELDS}
@@ -46,6 +49,11 @@ TOTALS = {"total_price": "totalPriceSet", "subtotal_price": "subtotalPriceSet", 
           "total_discounts": "totalDiscountsSet", "current_total_price": "currentTotalPriceSet",
           "current_subtotal_price": "currentSubtotalPriceSet", "current_total_tax": "currentTotalTaxSet",
           "current_total_discounts": "currentTotalDiscountsSet"}
+
+MONEY_SETS = {"original_total_duties_set": "originalTotalDutiesSet",
+              "current_total_duties_set": "currentTotalDutiesSet",
+              "original_total_additional_fees_set": "originalTotalAdditionalFeesSet",
+              "current_total_additional_fees_set": "currentTotalAdditionalFeesSet"}
 
 
 class ShopifyOrders:
@@ -115,6 +123,10 @@ def rest_order(order: dict[str, Any], lines: list[dict[str, Any]]) -> dict[str, 
             for refund in order.get("refunds") or ()],
     }
     body.update({field: _amount(order.get(name)) for field, name in TOTALS.items()})
+    # The parts of the total beyond lines, shipping and tax (mapping.py): tip, duties, additional fees.
+    body["total_tip_received"] = _amount(order.get("totalTipReceivedSet"))
+    body.update({field: {"shop_money": {"amount": amount}} for field, name in MONEY_SETS.items()
+                 if (amount := _amount(order.get(name))) is not None})
     return body
 
 
@@ -127,6 +139,7 @@ def _line(line: dict[str, Any]) -> dict[str, Any]:
         "name": line.get("name"),
         "quantity": line.get("quantity"),
         "current_quantity": line.get("currentQuantity"),
+        "gift_card": bool(line.get("isGiftCard")),
         "product_id": _number((line.get("product") or {}).get("id")),
         "variant_id": _number((line.get("variant") or {}).get("id")),
         "price": _amount(line.get("originalUnitPriceSet")),
