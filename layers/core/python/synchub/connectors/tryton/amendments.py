@@ -37,6 +37,7 @@ from synchub.models import Order
 from synchub.ports import SalesOrderRef
 
 if TYPE_CHECKING:
+    from synchub.connectors.tryton.client import TrytonClient
     from synchub.connectors.tryton.erp import TrytonErp
 
 logger = Logger(service="synchub")
@@ -77,12 +78,24 @@ def complement_prefix(reference: str) -> str:
     return f"{reference}/"
 
 
-def complements(erp: TrytonErp, reference: str) -> list[dict[str, Any]]:
+def order_reference(sale_reference: str) -> str:
+    """The store order reference of a sale: a complementary sale's `<store reference>/<n>` is its order's."""
+    base, slash, number = sale_reference.rpartition("/")
+    return base if slash and base and number.isdigit() else sale_reference
+
+
+def complement_rows(client: TrytonClient, reference: str, fields: Sequence[str]) -> list[dict[str, Any]]:
     """The complementary sales of a store order, oldest first (exact prefix: `like` would treat `_` as a wildcard)."""
     prefix = complement_prefix(reference)
-    rows = erp.client.model("sale.sale", "search_read", [("reference", "like", f"{prefix}%")], 0, None,
-                            [("id", "ASC")], SALE_FIELDS)
-    return [row for row in rows if str(row.get("reference") or "").startswith(prefix)]
+    rows = client.model("sale.sale", "search_read", [("reference", "like", f"{prefix}%")], 0, None,
+                        [("id", "ASC")], list(fields))
+    return [row for row in rows if str(row.get("reference") or "").startswith(prefix)
+            and order_reference(str(row["reference"])) == reference]
+
+
+def complements(erp: TrytonErp, reference: str) -> list[dict[str, Any]]:
+    """The complementary sales of a store order, oldest first."""
+    return complement_rows(erp.client, reference, SALE_FIELDS)
 
 
 def amend_sale(erp: TrytonErp, sale: dict[str, Any], wanted: Sequence[LineSpec], order: Order) -> SalesOrderRef:
