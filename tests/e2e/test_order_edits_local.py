@@ -110,6 +110,9 @@ def test_an_edit_below_the_shipped_quantity_is_parked_with_its_reason(local_mode
     sale = erp(local_mode).find_sales_order(reference)
     client = erp(local_mode).client
     shipments = client.model("sale.sale", "read", [int(sale.id)], ["shipments"])[0]["shipments"]
+    # stock_package_shipping asks for confirmation when packing a shipment with no carrier: name one.
+    carrier, = client.model("carrier", "search", [("party.name", "=", "UPS")], 0, 1, None)
+    client.model("stock.shipment.out", "write", shipments, {"carrier": carrier})
     for button in ("assign_try", "pick", "pack", "done"):  # the warehouse shipped everything
         client.model("stock.shipment.out", button, shipments)
     before = lines_of(local_mode, [int(sale.id)])

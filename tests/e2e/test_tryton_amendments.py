@@ -55,6 +55,9 @@ def amendments(erp: TrytonErp, sale_id: int) -> list[dict[str, Any]]:
 
 def ship(erp: TrytonErp, sale_id: int) -> None:
     shipments = erp.client.model("sale.sale", "read", [sale_id], ["shipments"])[0]["shipments"]
+    # stock_package_shipping asks for confirmation when packing a shipment with no carrier: name one.
+    carrier, = erp.client.model("carrier", "search", [("party.name", "=", "UPS")], 0, 1, None)
+    erp.client.model("stock.shipment.out", "write", shipments, {"carrier": carrier})
     for button in ("assign_try", "pick", "pack", "done"):
         erp.client.model("stock.shipment.out", button, shipments)
 
