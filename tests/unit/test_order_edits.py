@@ -199,3 +199,26 @@ def test_an_edited_order_reads_its_duties_from_current_total_duties_set_with_the
     assert (order.total.amount, order.total_duties.amount, order.total_tip.amount) == (
         Decimal(843), Decimal(100), Decimal(50))
     checked_total_breakdown(order)  # would raise total_mismatch with the original duties (200)
+
+
+def test_a_line_lowered_by_an_edit_keeps_its_discount_per_unit_and_the_order_adds_up() -> None:
+    """The sandbox's edit (as Shopify's current_total_discounts) keeps the discount per unit; the mapping prorates
+    the line's discount_allocations (stated for the units ordered) the same way, so no total_mismatch."""
+    from pathlib import Path
+
+    from synchub.flows.order_totals import checked_total_breakdown
+
+    from infra.local.sandboxes.shopify import create_app
+    from tests.eventdata import load_json
+
+    app = create_app("shpat_x", "x.myshopify.com",
+                     catalog=Path(__file__).resolve().parents[2] / "infra" / "local" / "demo_catalog.json")
+    placed = app.add_order(load_json("shopify/orders_create"))
+    tee = next(line for line in placed["line_items"] if line["sku"] == "TEE-BLK-M")
+    assert tee["quantity"] == 2 and tee["discount_allocations"]  # a discounted line to lower
+    _, edited = app.edit_order(placed["id"], quantities={tee["id"]: 1})
+
+    order = ShopifyPayloads().order("main", edited)
+
+    assert order.total_discount.amount == Decimal(edited["current_total_discounts"])
+    checked_total_breakdown(order)

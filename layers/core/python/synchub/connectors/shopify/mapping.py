@@ -28,7 +28,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from synchub.connectors.shopify.order_edits import is_removed, refunded_units, sold_quantity, total_fields
+from synchub.connectors.shopify.order_edits import (
+    is_removed,
+    kept_discount,
+    refunded_units,
+    sold_quantity,
+    total_fields,
+)
 from synchub.connectors.shopify.webhooks import parse_timestamp
 from synchub.errors import InvalidPayload
 from synchub.models import (
@@ -41,6 +47,7 @@ from synchub.models import (
     OrderAdjustment,
     OrderLine,
     ShippingLine,
+    minor_unit_exponent,
     normalise_email,
 )
 
@@ -188,7 +195,8 @@ class ShopifyPayloads:
         # is the tip, not a sale line.
         refunded = refunded_units(payload)
         totals = total_fields(payload)
-        lines = tuple(self._line(item, money, refunded) for item in payload.get("line_items") or ()
+        exponent = minor_unit_exponent(currency)
+        lines = tuple(self._line(item, money, refunded, exponent) for item in payload.get("line_items") or ()
                       if not is_removed(item, refunded) and not _is_tip(item))
         if not lines:
             raise InvalidPayload("order has no line items", field="line_items")
@@ -264,7 +272,8 @@ class ShopifyPayloads:
         return max(stated, allocated)
 
     @staticmethod
-    def _line(item: dict[str, Any], money: Callable[[Decimal], Money], refunded: Counter[str]) -> OrderLine:
+    def _line(item: dict[str, Any], money: Callable[[Decimal], Money], refunded: Counter[str],
+              exponent: int) -> OrderLine:
         if not isinstance(item, dict):
             raise InvalidPayload("line item is not an object", field="line_items")
         return OrderLine(
@@ -276,7 +285,8 @@ class ShopifyPayloads:
             variant_ref=_text(item.get("variant_id")),
             quantity=sold_quantity(item, refunded),
             unit_price=money(_decimal(item.get("price"), "line_items.price")),
-            discount=money(_sum(item.get("discount_allocations"), "amount", "line_items.discount_allocations")),
+            discount=money(kept_discount(item, refunded, _sum(item.get("discount_allocations"), "amount",
+                                                              "line_items.discount_allocations"), exponent)),
             tax=money(_sum(item.get("tax_lines"), "price", "line_items.tax_lines")),
             gift_card=item.get("gift_card") is True,
         )

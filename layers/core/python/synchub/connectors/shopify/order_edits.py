@@ -9,11 +9,14 @@ sale must keep refunded units: the quantity sold is `current_quantity` plus the 
 Totals follow the same rule. The `current_*` totals reflect "order edits, returns, and refunds"; they are read
 when the order was edited and nothing was refunded, where they are exactly the edited order. Otherwise the
 `total_*` figures stand (Shopify's "before returns" totals), so a refund never lowers the sale a second time.
+A line lowered by an edit keeps its discount per unit: its `discount_allocations` (stated for the units
+ordered) are prorated to the units still sold.
 """
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 TOTALS = ("total_price", "subtotal_price", "total_tax", "total_discounts")
@@ -38,6 +41,15 @@ def sold_quantity(item: dict[str, Any], refunded: Counter[str]) -> Any:
     if not isinstance(current, int) or isinstance(current, bool):
         return item.get("quantity")  # left to the model's validation when absent or malformed
     return current + refunded.get(str(item.get("id")), 0)
+
+
+def kept_discount(item: dict[str, Any], refunded: Counter[str], allocated: Decimal, exponent: int) -> Decimal:
+    """The part of a line's `discount_allocations` (stated for the units ordered) on the units still sold: an
+    edit that lowers a line keeps its discount per unit, as Shopify's `current_total_discounts` does."""
+    ordered, sold = item.get("quantity"), sold_quantity(item, refunded)
+    if not isinstance(ordered, int) or not isinstance(sold, int) or not ordered or sold >= ordered:
+        return allocated
+    return (allocated * sold / ordered).quantize(Decimal(1).scaleb(-exponent), rounding=ROUND_HALF_UP)
 
 
 def is_removed(item: Any, refunded: Counter[str]) -> bool:
