@@ -183,6 +183,7 @@ def test_an_edited_order_reads_its_duties_from_current_total_duties_set_with_the
     """Placed with two snowboards (duties 200, total 1636), edited down to one: Shopify's current figures say
     duties 100 and total 843. Both come from the current_* side, so the order still adds up."""
     from synchub.flows.order_totals import checked_total_breakdown
+
     from tests.eventdata import load_json
 
     payload = load_json("shopify/orders_create_tip_duties")
