@@ -150,3 +150,37 @@ def test_cancelling_an_edited_order_cancels_its_complementary_sale_too(tryton_er
     # A processed sale cancelled ends `done` with nothing left to ship or invoice: reported as cancelled (erp.py).
     assert tryton_erp.find_sales_order(f"{order.store_reference}/2").state == "cancelled"
     assert stock(tryton_erp, "HOOD-GRY-M")[1] == hood_reserved[1] + 1
+
+
+def test_the_complementary_sale_ships_as_its_store_order_both_ways(tryton_erp: TrytonErp) -> None:
+    """The hoodie an edit added lives on `<reference>/2`: its shipment is reported under the store order's
+    reference (not `/2`), and a store fulfilment of the order closes the complement's shipment too."""
+    from synchub.connectors.tryton.shipments import TrytonShipments
+    from synchub.models import StoreFulfillment
+
+    from tests.e2e.tryton_shipping import ship
+
+    shipments = TrytonShipments(tryton_erp.client)
+    start = shipments.shipments_since(None).watermark
+    order = new_order()
+    ref = place(tryton_erp, order)
+    change = edited(order)
+    tryton_erp.update_sales_order(ref, change, products=tryton_erp.resolve_products(change.skus))
+    main, [extra] = family(tryton_erp, order)
+
+    ship(tryton_erp.client, extra, carrier="UPS", reference="1ZCOMPLEMENT")
+
+    reported = [s for s in shipments.shipments_since(start).shipments
+                if s.order_reference.startswith(order.store_reference)]
+    assert [(s.order_reference, [(line.sku, line.quantity) for line in s.lines]) for s in reported] == [
+        (order.store_reference, [("HOOD-GRY-M", 1)])]
+
+    # The main sale's shipment is still open; a whole-order store fulfilment closes what is left of the order.
+    closed = shipments.close_shipments(StoreFulfillment(store=order.store, order_id=order.source_id,
+                                                        fulfillment_id="f-1", updated_at=order.updated_at))
+    assert closed
+    states = {row["state"] for row in tryton_erp.client.model(
+        "stock.shipment.out", "read",
+        [s for sale in tryton_erp.client.model("sale.sale", "read", [main, extra], ["shipments"])
+         for s in sale["shipments"]], ["state"])}
+    assert states == {"done"}
