@@ -18,7 +18,8 @@ def _sync(wiring: Wiring, envelope: EventEnvelope) -> Outcome:
     return sync_order_to_erp(
         envelope, payloads=wiring.payloads_for_store(envelope.store), sales_orders=wiring.erp(SALES_ORDERS),
         products=wiring.erp(PRODUCT_LOOKUP), customers=wiring.erp(CUSTOMER_ACCOUNTS), mappings=wiring.mappings,
-        sync_test_orders=store.sync_test_orders, missing_sku_lookup=store.missing_sku_lookup)
+        sync_test_orders=store.sync_test_orders, missing_sku_lookup=store.missing_sku_lookup,
+        records=wiring.records_for_store(envelope.store))
 
 
 lambda_handler = queue_flow_handler("order_to_erp", lambda wiring: lambda envelope: _sync(wiring, envelope))

@@ -24,10 +24,10 @@ import httpx
 # carrier + stock_shipment_cost: the carrier on a customer shipment; stock_package_shipping: its tracking
 # reference (`shipping_reference`, on the shipment and on each package).
 MODULES = ("sale", "stock", "party", "product", "account_invoice", "account_invoice_stock", "account_product",
-           "carrier", "stock_shipment_cost", "stock_package", "stock_package_shipping")
+           "carrier", "stock_shipment_cost", "stock_package", "stock_package_shipping", "sale_amendment")
 DEFAULT_CATALOG = Path(__file__).with_name("demo_catalog.json")
 ADMIN = "admin"
-_SEED_VERSION = 6  # bump when tryton_setup seeds something new, so old directories are rebuilt
+_SEED_VERSION = 7  # bump when tryton_setup seeds something new, so old directories are rebuilt
 
 
 @dataclass

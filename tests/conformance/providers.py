@@ -6,6 +6,8 @@ so a new vendor gets the whole battery by adding its harness (the Singer SDK's s
 """
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,18 +79,25 @@ def shopify(capability: str, **_: Any) -> Iterator[Provider]:
     context = _context("shopify", {"domain": "conformance.myshopify.com", "api_url": "http://shop.test",
                                    "locations": {"WH": location}},
                        {"access_token": "shpat_conformance", "webhook_secret": "x"}, app)
+    order = json.loads((ROOT / "events" / "shopify" / "orders_create.json").read_text(encoding="utf-8"))
+    numbers = itertools.count(order["id"] + 1)
+
+    def create_order() -> str:  # an order placed in the shop (the record fetcher's subject)
+        return str(app.add_order({**order, "id": next(numbers)})["id"])
+
     def new_order(lines: dict[str, int]) -> str:
         from tests.eventdata import load_json
 
         payload = load_json("shopify/orders_create")
         payload["id"] = 9_100_000_000_000_000 + len(app.shop.orders.orders)
         template = payload["line_items"][0]
-        payload["line_items"] = [{**template, "id": payload["id"] * 10 + n, "sku": sku, "quantity": quantity}
+        payload["line_items"] = [{**template, "id": payload["id"] * 10 + n, "sku": sku, "quantity": quantity,
+                                  "current_quantity": quantity}
                                  for n, (sku, quantity) in enumerate(lines.items())]
         app.add_order(payload)
         return str(payload["id"])
 
-    yield Provider("shopify", _build("shopify", capability, context), location=location,
+    yield Provider("shopify", _build("shopify", capability, context), location=location, create_record=create_order,
                    extra={"read": lambda sku: app.available(sku, location), "new_order": new_order,
                           "fulfilments": lambda order_id: len(app.order(order_id)["fulfillments"]),
                           "sample": ("fulfillment", "shopify/fulfillments_create", "450789469", ("123456789",)),

@@ -19,8 +19,9 @@ def _order(reference: str, quantity: int = 1):
     for line in payload["line_items"]:
         added += Decimal(line["price"]) * line["quantity"] * (quantity - 1)
         line["quantity"] *= quantity
+        line["current_quantity"] = line["quantity"]  # not an edit: as many units now as ordered
     # The store's total moves with the lines (same tax and discounts), so the order still adds up.
-    payload["total_price"] = str(Decimal(payload["total_price"]) + added)
+    payload["total_price"] = payload["current_total_price"] = str(Decimal(payload["total_price"]) + added)
     return ShopifyPayloads().order("conformance", payload)
 
 

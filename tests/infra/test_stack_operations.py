@@ -85,8 +85,9 @@ def test_each_function_reads_exactly_the_secrets_its_catalogue_entry_needs(
     expected = {
         "synchub-dev-ingest": stores,
         "synchub-dev-customer_to_crm": {crm},
-        "synchub-dev-order_to_crm": {crm},
-        "synchub-dev-order_to_erp": {erp},
+        # order flows fetch a thin order (an order edit) from its store: the stores' credentials too
+        "synchub-dev-order_to_crm": stores | {crm},
+        "synchub-dev-order_to_erp": stores | {erp},
         # stock pushes talk to the stores only: the ERP's credentials are not theirs to read
         "synchub-dev-inventory_push": stores,
         "synchub-dev-reconcile_inventory_chunk": stores,

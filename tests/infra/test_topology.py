@@ -26,7 +26,7 @@ def test_rule_patterns_match_source_synchub_and_the_flows_topics(test_config: De
     assert set(patterns) == {flow.name for flow in FLOWS} - {"customer_to_erp"}
     assert patterns["order_to_erp"] == {
         "source": ["synchub"],
-        "detail-type": ["order.created", "order.updated", "order.paid", "order.cancelled"],
+        "detail-type": ["order.created", "order.updated", "order.paid", "order.cancelled", "order.edited"],
     }
 
 

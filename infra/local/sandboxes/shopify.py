@@ -230,11 +230,21 @@ class ShopifySandbox(Sandbox):
             level.available = available
 
     # -- orders and fulfilments --------------------------------------------------------------------------
-    def add_order(self, payload: dict[str, Any]) -> str:
-        """Add an order from its REST/webhook body (one fulfilment order at the first location); its gid."""
+    def add_order(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Place an order from its REST/webhook body (one fulfilment order at the first location); returns it as
+        stored (`admin_graphql_api_id` is its gid)."""
         with self._lock:
             first = next(iter(self.shop.locations), None)
-            return gid("Order", self.shop.orders.add_order(payload, first).id)
+            book = self.shop.orders
+            order = book.add_order(payload, first)
+            order.payload.setdefault("admin_graphql_api_id", gid("Order", order.id))
+            return book.get(order.id) or {}
+
+    def edit_order(self, order_id: int, *, quantities: dict[int, int] | None = None,
+                   add: list[dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Commit an order edit as the admin does; returns (the `orders/edited` body, the edited order)."""
+        with self._lock:
+            return self.shop.orders.edit(int(order_id), quantities=quantities, add=add)
 
     def order(self, order_id: str | int) -> dict[str, Any] | None:
         """An order's fulfilment state as the admin shows it: REST `fulfillment_status`, the GraphQL display

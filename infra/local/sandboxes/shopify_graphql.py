@@ -211,6 +211,40 @@ ORDER_RESOLVERS: dict[str, Any] = {
 }
 
 
+# The Order and LineItem fields read from the order's body (amounts, quantities after edits, customer ...).
+ORDER_BODY_FIELDS = ("legacyResourceId", "email", "createdAt", "updatedAt", "cancelledAt", "test", "taxesIncluded",
+                     "currencyCode", "displayFinancialStatus", "discountCodes", "edited", "totalPriceSet",
+                     "subtotalPriceSet", "totalTaxSet", "totalDiscountsSet", "totalShippingPriceSet",
+                     "currentTotalPriceSet", "currentSubtotalPriceSet", "currentTotalTaxSet",
+                     "currentTotalDiscountsSet", "totalTipReceivedSet", "originalTotalDutiesSet",
+                     "currentTotalDutiesSet", "originalTotalAdditionalFeesSet", "currentTotalAdditionalFeesSet",
+                     "customer", "billingAddress", "shippingAddress", "shippingLines",
+                     "refunds")
+LINE_BODY_FIELDS = ("title", "currentQuantity", "isGiftCard", "variant", "product", "originalUnitPriceSet",
+                    "discountAllocations",
+                    "taxLines")
+
+
+def _order_body(field_name: str) -> Any:
+    def resolve(order: orders_.Order, info: Any, **args: Any) -> Any:
+        book = _book(info)
+        value = orders_.graphql_order(order.payload, book.shop, lambda n: order.line_items[n])[field_name]
+        return value(info, **args) if callable(value) else value
+    return resolve
+
+
+def _line_body(field_name: str) -> Any:
+    def resolve(item: orders_.LineItem, info: Any) -> Any:
+        order = _book(info).orders[item.order_id]
+        raw = next(line for line in order.payload["line_items"] if int(line["id"]) == item.id)
+        return orders_.graphql_line_item(raw, order.payload.get("currency") or "USD", _book(info).shop)[field_name]
+    return resolve
+
+
+ORDER_RESOLVERS.update({f"Order.{name}": _order_body(name) for name in ORDER_BODY_FIELDS})
+ORDER_RESOLVERS.update({f"LineItem.{name}": _line_body(name) for name in LINE_BODY_FIELDS})
+
+
 def _line_item(line: orders_.FulfillmentOrderLine, info: Any) -> orders_.LineItem:
     fo = next(fo for fo in _book(info).fulfillment_orders.values() if line in fo.lines)
     return _book(info).orders[fo.order_id].line_items[line.line_item_id]

@@ -124,7 +124,7 @@ class Shop:
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}  # key -> (input fingerprint, payload)
         from infra.local.sandboxes.shopify_orders import OrderBook
 
-        self.orders = OrderBook()
+        self.orders = OrderBook(self)
 
     def next_id(self, kind: str) -> int:
         self._next[kind] += 1

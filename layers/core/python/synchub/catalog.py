@@ -20,6 +20,7 @@ from synchub.ports.capabilities import (
     ORDER_TRANSACTIONS,
     PAYMENTS,
     PRODUCT_LOOKUP,
+    RECORD_FETCHER,
     REFUND_READER,
     RETURNS,
     SALES_ORDERS,
@@ -100,6 +101,8 @@ def _credential_roles(requires: tuple[Need, ...]) -> tuple[Role, ...]:
 
 
 STORE_EVENTS = needs("store", STORE_PAYLOADS)
+# Orders: a thin event (an order edit, a payload cut to its id) is completed by fetching the order from the store.
+STORE_ORDER_EVENTS = needs("store", STORE_PAYLOADS, RECORD_FETCHER)
 ERP_STOCK_EVENTS = (Need("erp", STOCK_SOURCE, calls=False),)  # stock events come from the ERP's stock source
 ERP_SHIPMENT_EVENTS = (Need("erp", SHIPMENT_SOURCE, calls=False),)  # published by the shipment poll
 
@@ -116,10 +119,10 @@ FLOWS: tuple[FlowSpec, ...] = (
     FlowSpec("customer_to_erp", "Store customer to ERP customer", topics.CUSTOMER_TOPICS,
              STORE_EVENTS + needs("erp", CUSTOMER_ACCOUNTS)),
     FlowSpec("order_to_erp", "Store order to ERP sales order, confirmed; cancellations follow", topics.ORDER_TOPICS,
-             STORE_EVENTS + needs("erp", SALES_ORDERS, PRODUCT_LOOKUP, CUSTOMER_ACCOUNTS),
+             STORE_ORDER_EVENTS + needs("erp", SALES_ORDERS, PRODUCT_LOOKUP, CUSTOMER_ACCOUNTS),
              batch_size=5, max_concurrency=5),
     FlowSpec("order_to_crm", "Store order to CRM deal on the contact, stage from order state", topics.ORDER_TOPICS,
-             STORE_EVENTS + needs("crm", CONTACTS, DEALS), batch_size=CRM_BATCH, max_concurrency=2,
+             STORE_ORDER_EVENTS + needs("crm", CONTACTS, DEALS), batch_size=CRM_BATCH, max_concurrency=2,
              batch_window_seconds=CRM_BATCH_WINDOW_SECONDS),
     FlowSpec("payment_to_erp", "Store payments pay the ERP sale's invoice, once per store transaction",
              (topics.ORDER_CREATED, topics.ORDER_UPDATED, topics.ORDER_PAID),

@@ -19,13 +19,14 @@ from synchub.flows.batch_guard import Candidate, Claimed, RecordResult, Results,
 from synchub.flows.customers import ENTITY as CUSTOMER
 from synchub.flows.customers import _content, customer_key
 from synchub.flows.orders import ENTITY as ORDER
-from synchub.flows.orders import TEST_ORDER, deal_for, order_customer
+from synchub.flows.orders import TEST_ORDER, deal_for, order_customer, store_order
 from synchub.models import Customer, Deal, DealWrite, EventEnvelope, Order, UpsertOutcome
 from synchub.models.outcome import Outcome
-from synchub.ports import Contacts, Deals, MappingStore, StorePayloads
+from synchub.ports import Contacts, Deals, MappingStore, RecordFetcher, StorePayloads
 
 T = TypeVar("T")
 PayloadsFor = Callable[[str], StorePayloads]  # the store's payload decoder, by store id
+RecordsFor = Callable[[str], RecordFetcher | None]  # the store's record fetcher, by store id
 
 
 def _never(store: str) -> bool:
@@ -34,13 +35,15 @@ def _never(store: str) -> bool:
 
 def sync_orders_to_crm(envelopes: Sequence[EventEnvelope], *, payloads: PayloadsFor, contacts: Contacts,
                        deals: Deals, mappings: MappingStore, pipeline: str, stages: MappingType[str, str],
-                       sync_test_orders: Callable[[str], bool] = _never) -> list[RecordResult]:
-    """One result per envelope, in order: an Outcome, or the exception that record failed with."""
+                       sync_test_orders: Callable[[str], bool] = _never,
+                       records: RecordsFor | None = None) -> list[RecordResult]:
+    """One result per envelope, in order: an Outcome, or the exception that record failed with. A thin event
+    (an order edit) is completed from the store's record fetcher (`records`, by store id), as order_to_erp does."""
     results: Results = [None] * len(envelopes)
     candidates: list[Candidate[Order]] = []
     for index, envelope in enumerate(envelopes):
         try:
-            order = payloads(envelope.store).order(envelope.store, envelope.payload)
+            order = store_order(envelope, payloads(envelope.store), records(envelope.store) if records else None)
             if order.test and not sync_test_orders(envelope.store):
                 results[index] = Outcome.skipped(TEST_ORDER)
                 continue

@@ -4,20 +4,21 @@ Both keep the guarantees: newest version wins (stale is skipped), a repeat never
 record (the ERP is searched by our reference before any create, the CRM deal is upserted by it),
 and an unknown SKU, an unresolved blank-SKU product or a total its parts do not explain
 (`total_mismatch`) is a permanent failure, parked rather than retried.
-Test orders are skipped unless the store's settings ask for them.
+Test orders are skipped unless the store's settings ask for them. An order edited after confirmation
+amends the ERP sale (the ERP's `update_sales_order`) and moves the deal to the edited total.
 """
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping as MappingType
 
-from synchub.errors import TransientError
+from synchub.errors import PermanentError, TransientError
 from synchub.flows.customers import ensure_erp_customer
 from synchub.flows.guard import guarded_write
 from synchub.flows.leases import exclusive
 from synchub.flows.order_lines import resolve_line_products
 from synchub.flows.order_totals import checked_total_breakdown
-from synchub.models import Customer, Deal, EventEnvelope, FinancialStatus, FulfillmentStatus, Order
+from synchub.models import Customer, Deal, EventEnvelope, FinancialStatus, FulfillmentStatus, Order, topics
 from synchub.models.outcome import Outcome
 from synchub.ports import (
     Contacts,
@@ -25,6 +26,7 @@ from synchub.ports import (
     Deals,
     MappingStore,
     ProductLookup,
+    RecordFetcher,
     SalesOrders,
     StorePayloads,
 )
@@ -46,10 +48,27 @@ def order_customer(order: Order) -> tuple[str, Customer]:
     return f"{order.store}:{source_id}", guest
 
 
+def store_order(envelope: EventEnvelope, payloads: StorePayloads, records: RecordFetcher | None) -> Order:
+    """The order an event is about. A thin event (an order edit carries only the edit; a payload cut to its id)
+    is completed by fetching the order as it stands now from the store."""
+    payload = envelope.payload
+    if envelope.topic == topics.ORDER_EDITED.name or payload.get("_truncated"):
+        if records is None:
+            raise PermanentError(f"{envelope.topic} carries no order and the store fetches none",
+                                 reason="record_fetcher_missing", store=envelope.store)
+        fetched = records.fetch(ENTITY, envelope.entity_id)
+        if fetched is None:
+            raise PermanentError(f"order {envelope.entity_id} not found in the store", reason="order_not_found",
+                                 store=envelope.store, order_id=envelope.entity_id)
+        payload = fetched
+    return payloads.order(envelope.store, payload)
+
+
 def sync_order_to_erp(envelope: EventEnvelope, *, payloads: StorePayloads, sales_orders: SalesOrders,
                       products: ProductLookup, customers: CustomerAccounts, mappings: MappingStore,
-                      sync_test_orders: bool = False, missing_sku_lookup: str = "none") -> Outcome:
-    order = payloads.order(envelope.store, envelope.payload)
+                      sync_test_orders: bool = False, missing_sku_lookup: str = "none",
+                      records: RecordFetcher | None = None) -> Outcome:
+    order = store_order(envelope, payloads, records)
     if order.test and not sync_test_orders:
         return Outcome.skipped(TEST_ORDER)
     key = order.store_reference
@@ -116,8 +135,8 @@ def deal_for(order: Order, *, pipeline: str, stages: MappingType[str, str]) -> D
 
 def sync_order_to_crm(envelope: EventEnvelope, *, payloads: StorePayloads, contacts: Contacts, deals: Deals,
                       mappings: MappingStore, pipeline: str, stages: MappingType[str, str],
-                      sync_test_orders: bool = False) -> Outcome:
-    order = payloads.order(envelope.store, envelope.payload)
+                      sync_test_orders: bool = False, records: RecordFetcher | None = None) -> Outcome:
+    order = store_order(envelope, payloads, records)
     if order.test and not sync_test_orders:
         return Outcome.skipped(TEST_ORDER)
     deal = deal_for(order, pipeline=pipeline, stages=stages)

@@ -24,6 +24,8 @@ ORDER_UPDATED = Topic("order.updated", "order")
 ORDER_PAID = Topic("order.paid", "order")
 ORDER_CANCELLED = Topic("order.cancelled", "order")
 ORDER_DELETED = Topic("order.deleted", "order")
+# Lines added, removed or re-quantified after checkout; the event may carry only the edit, not the order.
+ORDER_EDITED = Topic("order.edited", "order")
 REFUND_CREATED = Topic("refund.created", "refund")
 PRODUCT_CREATED = Topic("product.created", "product")
 PRODUCT_UPDATED = Topic("product.updated", "product")
@@ -39,7 +41,7 @@ PRIVACY_CUSTOMER_REDACT = Topic("privacy.customer_redact", "customer")
 PRIVACY_SHOP_REDACT = Topic("privacy.shop_redact", "shop")
 
 CUSTOMER_TOPICS = (CUSTOMER_CREATED, CUSTOMER_UPDATED)
-ORDER_TOPICS = (ORDER_CREATED, ORDER_UPDATED, ORDER_PAID, ORDER_CANCELLED)
+ORDER_TOPICS = (ORDER_CREATED, ORDER_UPDATED, ORDER_PAID, ORDER_CANCELLED, ORDER_EDITED)
 # A store's fulfilments, and its order updates (a store without fulfilment webhooks reports shipping there)
 STORE_FULFILLMENT_TOPICS = (FULFILLMENT_CREATED, FULFILLMENT_UPDATED, ORDER_UPDATED)
 

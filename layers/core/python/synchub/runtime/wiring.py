@@ -7,12 +7,14 @@ lazily once per execution environment.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import boto3
 
 from synchub.ports import (
+    RECORD_FETCHER,
     STOCK_SINK,
     STORE_PAYLOADS,
     Capability,
@@ -21,6 +23,7 @@ from synchub.ports import (
     ErpSettings,
     EventPublisher,
     MappingStore,
+    RecordFetcher,
     StorePayloads,
     StoreSettings,
     StoreTarget,
@@ -220,6 +223,16 @@ class Wiring:
             raise LookupError(f"unknown store {store_id}")
         return self.port(store_id, STORE_PAYLOADS)
 
+    def records_for_store(self, store_id: str) -> RecordFetcher | None:
+        """The store's record fetcher (thin events), built on its first fetch: most events carry their record,
+        so most invocations never read the store's secret. None when the store's vendor fetches no records."""
+        store = self.config.store(store_id)
+        if store is None:
+            raise LookupError(f"unknown store {store_id}")
+        if not store.spec.provides_capability(RECORD_FETCHER):
+            return None
+        return _DeferredFetcher(lambda: self.port(store_id, RECORD_FETCHER))
+
     # Events in ----------------------------------------------------------------------------------
     def decoder_for(self, connection_id: str) -> WebhookDecoder | None:
         """The webhook decoder of a connection's vendor, built once per vendor; None if it sends none."""
@@ -246,3 +259,13 @@ class Wiring:
                 return self.decoder_for(connection.id)
         return None
 
+
+
+class _DeferredFetcher:
+    """A RecordFetcher whose adapter is built on the first fetch."""
+
+    def __init__(self, build: Callable[[], RecordFetcher]) -> None:
+        self._build = build
+
+    def fetch(self, entity: str, record_id: str) -> dict[str, Any] | None:
+        return self._build().fetch(entity, record_id)

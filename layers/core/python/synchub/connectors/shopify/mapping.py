@@ -7,7 +7,9 @@ What `total_price` holds beyond lines, shipping, tax and `total_discounts` (whic
 - tips: `total_tip_received`. A tip can also come as a line item carrying `tip_payment_gateway` ("present
   only on tips"); such a line is the tip, not a sale line, so it is taken out of the lines.
 - duties: `original_total_duties_set` (what was charged when the order was placed, the figure `total_price`
-  holds; `current_total_duties_set` moves with later refunds), else the sum of the lines' `duties`.
+  holds; `current_total_duties_set` moves with later refunds), else the sum of the lines' `duties`. An edited,
+  unrefunded order is read from its `current_*` figures (order_edits.py), and then duties and fees from
+  `current_total_duties_set` / `current_total_additional_fees_set`, in step with `current_total_price`.
 - additional fees: `original_total_additional_fees_set`, an order-level adjustment.
 - a gift card *sold* is a line with `"gift_card": true`: money the shop owes, booked apart from product sales.
 - a gift card *redeemed* is not a price reduction: Shopify records it as a payment transaction (gateway
@@ -17,6 +19,7 @@ What `total_price` holds beyond lines, shipping, tax and `total_discounts` (whic
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -25,6 +28,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from synchub.connectors.shopify.order_edits import (
+    is_removed,
+    kept_discount,
+    refunded_units,
+    sold_quantity,
+    total_fields,
+)
 from synchub.connectors.shopify.webhooks import parse_timestamp
 from synchub.errors import InvalidPayload
 from synchub.models import (
@@ -37,6 +47,7 @@ from synchub.models import (
     OrderAdjustment,
     OrderLine,
     ShippingLine,
+    minor_unit_exponent,
     normalise_email,
 )
 
@@ -96,8 +107,8 @@ def _is_tip(item: Any) -> bool:
     return isinstance(item, dict) and bool(item.get("tip_payment_gateway"))
 
 
-def _duties(payload: dict[str, Any]) -> Decimal:
-    total = _shop_money(payload.get("original_total_duties_set"), "original_total_duties_set")
+def _duties(payload: dict[str, Any], field: str = "original_total_duties_set") -> Decimal:
+    total = _shop_money(payload.get(field), field)
     if total is not None:
         return total
     duties = Decimal(0)
@@ -191,7 +202,13 @@ class ShopifyPayloads:
         def money(amount: Decimal) -> Money:
             return Money(amount=amount, currency=currency)
 
-        lines = tuple(self._line(item, money) for item in payload.get("line_items") or () if not _is_tip(item))
+        # After an order edit: current quantities, lines the edit removed left out (order_edits.py); a tip line
+        # is the tip, not a sale line.
+        refunded = refunded_units(payload)
+        totals = total_fields(payload)
+        exponent = minor_unit_exponent(currency)
+        lines = tuple(self._line(item, money, refunded, exponent) for item in payload.get("line_items") or ()
+                      if not is_removed(item, refunded) and not _is_tip(item))
         if not lines:
             raise InvalidPayload("order has no line items", field="line_items")
         shipping_lines = tuple(
@@ -231,18 +248,18 @@ class ShopifyPayloads:
             shipping_lines=shipping_lines,
             discount_codes=tuple(code for item in payload.get("discount_codes") or ()
                                  if isinstance(item, dict) and (code := _text(item.get("code")))),
-            subtotal=money(_decimal(payload.get("subtotal_price"), "subtotal_price")),
-            total_discount=money(self._total_discount(payload, lines, shipping_lines)),
-            total_tax=money(_decimal(payload.get("total_tax"), "total_tax")),
+            subtotal=money(_decimal(payload.get(totals["subtotal_price"]), totals["subtotal_price"])),
+            total_discount=money(self._total_discount(payload, totals["total_discounts"], lines, shipping_lines)),
+            total_tax=money(_decimal(payload.get(totals["total_tax"]), totals["total_tax"])),
             total_shipping=money(total_shipping),
-            total=money(_decimal(_required(payload, "total_price"), "total_price")),
+            total=money(_decimal(_required(payload, totals["total_price"]), totals["total_price"])),
             taxes_included=bool(payload.get("taxes_included")),
             total_tip=money(_tip(payload)),
-            total_duties=money(_duties(payload)),
+            total_duties=money(_duties(payload, totals["total_duties_set"])),
             adjustments=tuple(
                 OrderAdjustment(title="Additional fees", amount=money(fees))
-                for fees in (_shop_money(payload.get("original_total_additional_fees_set"),
-                                         "original_total_additional_fees_set"),) if fees),
+                for fees in (_shop_money(payload.get(totals["total_additional_fees_set"]),
+                                         totals["total_additional_fees_set"]),) if fees),
             financial_status=FINANCIAL.get(financial or "", FinancialStatus.PENDING),
             fulfillment_status=FULFILLMENT.get(fulfillment, FulfillmentStatus.UNFULFILLED),
             cancelled_at=_time(payload.get("cancelled_at"), "cancelled_at"),
@@ -255,18 +272,20 @@ class ShopifyPayloads:
         )
 
     @staticmethod
-    def _total_discount(payload: dict[str, Any], lines: Iterable[OrderLine],
+    def _total_discount(payload: dict[str, Any], field: str, lines: Iterable[OrderLine],
                         shipping_lines: Iterable[ShippingLine]) -> Decimal:
         """`total_discounts`, or the lines' and shipping lines' discount allocations when they say more: a
         shipping discount appears in the shipping line's `discount_allocations` whether or not the order's
-        `total_discounts` counts it, and `total_price` is always net of it."""
-        stated = _decimal(payload.get("total_discounts"), "total_discounts")
+        `total_discounts` counts it, and `total_price` is always net of it. `field` is `current_total_discounts`
+        for an edited order (order_edits.total_fields)."""
+        stated = _decimal(payload.get(field), field)
         allocated = (sum((line.discount.amount for line in lines), Decimal(0))
                      + sum((shipping.discount.amount for shipping in shipping_lines), Decimal(0)))
         return max(stated, allocated)
 
     @staticmethod
-    def _line(item: dict[str, Any], money: Callable[[Decimal], Money]) -> OrderLine:
+    def _line(item: dict[str, Any], money: Callable[[Decimal], Money], refunded: Counter[str],
+              exponent: int) -> OrderLine:
         if not isinstance(item, dict):
             raise InvalidPayload("line item is not an object", field="line_items")
         return OrderLine(
@@ -276,9 +295,10 @@ class ShopifyPayloads:
             # Custom items (added by hand, or by apps) carry no product or variant: only they are fees.
             product_ref=_text(item.get("product_id")),
             variant_ref=_text(item.get("variant_id")),
-            quantity=item.get("quantity"),
+            quantity=sold_quantity(item, refunded),
             unit_price=money(_decimal(item.get("price"), "line_items.price")),
-            discount=money(_sum(item.get("discount_allocations"), "amount", "line_items.discount_allocations")),
+            discount=money(kept_discount(item, refunded, _sum(item.get("discount_allocations"), "amount",
+                                                              "line_items.discount_allocations"), exponent)),
             tax=money(_sum(item.get("tax_lines"), "price", "line_items.tax_lines")),
             gift_card=item.get("gift_card") is True,
         )

@@ -1,5 +1,5 @@
-"""Shopify as a store: signed webhooks and EventBridge delivery, order and customer payloads, and stock
-through the GraphQL Admin API."""
+"""Shopify as a store: signed webhooks and EventBridge delivery, order and customer payloads, and stock and
+orders by id (for thin events) through the GraphQL Admin API."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -9,6 +9,7 @@ from synchub.ports import (
     FULFILLMENT_PAYLOADS,
     FULFILLMENTS,
     ORDER_TRANSACTIONS,
+    RECORD_FETCHER,
     REFUND_READER,
     STOCK_PAYLOADS,
     STOCK_SINK,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from synchub.connectors.shopify.fulfillments import ShopifyFulfillments
     from synchub.connectors.shopify.inventory import ShopifyStorefront
     from synchub.connectors.shopify.mapping import ShopifyPayloads
+    from synchub.connectors.shopify.orders import ShopifyOrders
     from synchub.connectors.shopify.payments import ShopifyOrderTransactions
     from synchub.connectors.shopify.refunds import ShopifyRefunds
     from synchub.connectors.shopify.stock_events import ShopifyStockPayloads
@@ -39,6 +41,12 @@ def _payloads(context: ConnectionContext) -> ShopifyPayloads:
     from synchub.connectors.shopify.mapping import ShopifyPayloads
 
     return ShopifyPayloads()
+
+
+def _orders(context: ConnectionContext) -> ShopifyOrders:
+    from synchub.connectors.shopify.orders import ShopifyOrders
+
+    return context.shared("orders", lambda: ShopifyOrders(_storefront(context).admin))
 
 
 def _stock_payloads(context: ConnectionContext) -> ShopifyStockPayloads:
@@ -86,7 +94,7 @@ SPEC = VendorSpec(
               STOCK_PAYLOADS.provided_by(_stock_payloads), ORDER_TRANSACTIONS.provided_by(_transactions),
               REFUND_READER.provided_by(_refunds),
               FULFILLMENTS.provided_by(_fulfillments),
-              FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads)),
+              FULFILLMENT_PAYLOADS.provided_by(_fulfillment_payloads), RECORD_FETCHER.provided_by(_orders)),
     webhooks=_webhooks,
     partner_detail_types=("shopifyWebhook",),
     local_sandbox="infra.local.vendors.shopify:start",

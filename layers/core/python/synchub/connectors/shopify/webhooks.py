@@ -31,6 +31,7 @@ class TopicRule:
     entity: str
     id_path: tuple[str, ...]  # one or more dotted paths; several are joined with ":"
     required: tuple[str, ...] = ()  # further dotted paths without which the payload is useless
+    times: tuple[str, ...] = ("updated_at", "created_at")  # dotted paths of the version time, first present wins
 
 
 TOPICS: dict[str, TopicRule] = {
@@ -38,6 +39,9 @@ TOPICS: dict[str, TopicRule] = {
     "orders/updated": TopicRule(topics.ORDER_UPDATED.name, "order", ("id",), ("line_items", "currency")),
     "orders/paid": TopicRule(topics.ORDER_PAID.name, "order", ("id",), ("line_items", "currency")),
     "orders/cancelled": TopicRule(topics.ORDER_CANCELLED.name, "order", ("id",), ("line_items", "currency")),
+    # Thin: the body is the edit (`{"order_edit": {...}}`); the flows fetch the order it changed.
+    "orders/edited": TopicRule(topics.ORDER_EDITED.name, "order", ("order_edit.order_id",), ("order_edit.id",),
+                               times=("order_edit.committed_at", "order_edit.created_at")),
     "customers/create": TopicRule(topics.CUSTOMER_CREATED.name, "customer", ("id",)),
     "customers/update": TopicRule(topics.CUSTOMER_UPDATED.name, "customer", ("id",)),
     "fulfillments/create": TopicRule(topics.FULFILLMENT_CREATED.name, "fulfillment", ("id",), ("order_id",)),
@@ -193,7 +197,7 @@ class ShopifyWebhooks:
                 for path in rule.required:
                     if _lookup(payload, path) in (None, ""):
                         raise _Unusable(f"missing_field:{path}")
-            occurred_at = self._occurred_at(payload, headers)
+            occurred_at = self._occurred_at(payload, headers, rule.times)
         except _Unusable as unusable:
             return self._unusable(unusable.reason, vendor_topic)
         event_id = (headers.get(H_EVENT_ID) or headers.get(H_WEBHOOK_ID) or "").strip()
@@ -213,10 +217,10 @@ class ShopifyWebhooks:
         )
         return WebhookDecision(kind="event", envelope=envelope, topic=vendor_topic)
 
-    def _occurred_at(self, payload: dict[str, Any], headers: dict[str, str]) -> datetime:
+    def _occurred_at(self, payload: dict[str, Any], headers: dict[str, str], fields: tuple[str, ...]) -> datetime:
         """The payload's own version time first (ordering is by updated_at), then the trigger time."""
-        for field in ("updated_at", "created_at"):
-            raw = payload.get(field)
+        for field in fields:
+            raw = _lookup(payload, field)
             if raw in (None, ""):
                 continue
             moment = parse_timestamp(raw)

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from aws_lambda_powertools import Logger
 
-from synchub.connectors.tryton import mapping
+from synchub.connectors.tryton import amendments, mapping
 from synchub.connectors.tryton.client import TrytonClient
 from synchub.connectors.tryton.mapping import LineSpec
 from synchub.connectors.tryton.settings import TrytonSettings
@@ -159,8 +159,8 @@ class TrytonErp:
     def update_sales_order(self, sale: SalesOrderRef, order: Order, *, products: dict[str, str]) -> SalesOrderRef:
         row = self._read_sale(int(sale.id))
         specs = self._line_specs(order, products)
-        if row["state"] in _OPEN:
-            if row["state"] == "quotation":
+        if row["state"] in (*_OPEN, "confirmed"):  # not processed yet: back to draft, lines rewritten
+            if row["state"] != "draft":
                 self.client.model("sale.sale", "draft", [row["id"]])
             current, = self.client.model("sale.sale", "read", [row["id"]], ["lines"])
             self.client.model("sale.sale", "write", [row["id"]], {
@@ -172,14 +172,17 @@ class TrytonErp:
         ref = self._ref_from_row(row)
         if ref.state == "cancelled":
             return ref
-        lines = self.client.model("sale.line", "search_read", [("sale", "=", row["id"])], 0, None, None,
-                                  ["type", "product", "quantity", "unit_price"])
-        if not mapping.same_lines(specs, lines):
-            raise PermanentError(f"sale {ref.number or ref.id} is {row['state']}: its lines are not rewritten",
-                                 reason="order_edited_after_confirmation", sale_id=ref.id)
-        return ref
+        # Processing (or done): a sale amendment, refused with the figures where Tryton cannot follow.
+        return amendments.amend_sale(self, row, specs, order)
 
     def cancel_sales_order(self, sale: SalesOrderRef) -> SalesOrderRef:
+        ref = self._cancel_one(sale)
+        # Lines an order edit added after processing live on complementary sales (amendments.py): they go too.
+        for extra in amendments.complements(self, ref.reference) if ref.reference else ():
+            self._cancel_one(mapping.sale_ref(extra))
+        return ref
+
+    def _cancel_one(self, sale: SalesOrderRef) -> SalesOrderRef:
         sale_id = int(sale.id)
         row = self._read_sale(sale_id)
         state = row["state"]

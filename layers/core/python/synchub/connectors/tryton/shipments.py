@@ -4,7 +4,9 @@ Carrier and tracking come from the modules `stock_shipment_cost` (the shipment's
 `stock_package_shipping` (`shipping_reference` on the shipment, and `shipping_reference` with
 `shipping_tracking_url` on each of its packages: one parcel each; in 7.0 only packages have a tracking URL,
 filled by carrier modules such as `stock_package_shipping_ups`). The order is the sale behind the shipment's
-outgoing moves (`origin` = `sale.line,<id>`), whose `reference` is our store order reference.
+outgoing moves (`origin` = `sale.line,<id>`), whose `reference` is our store order reference. Lines an order
+edit added after processing live on complementary sales `<store reference>/<n>` (amendments.py): their
+shipments belong to the same store order, both ways.
 
 Source: shipments done since a watermark, read like the stock poll (write/create stamps with an overlap
 window, the keys seen in the window carried in the watermark). Sink: a store-side fulfilment ships the
@@ -20,7 +22,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from synchub.connectors.tryton import mapping
+from synchub.connectors.tryton import amendments, mapping
 from synchub.connectors.tryton.client import TrytonClient
 from synchub.errors import PermanentError, TransientError
 from synchub.models import Shipment, ShippedLine, StoreFulfillment, Tracking
@@ -87,28 +89,32 @@ class TrytonShipments:
             "sale.sale", "read", sorted(set(sale_of_line.values())), ["reference", "shipment_state"])}
         codes = {product["id"]: product["code"] for product in self.client.model(
             "product.product", "read", sorted({move["product"] for move in moves}), ["code"])}
-        quantities: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        # Per store order: a complementary sale's lines count with its main sale's.
+        quantities: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        sales_of: dict[str, list[int]] = defaultdict(list)
         for move in moves:
             origin = move.get("origin") or ""
             if not origin.startswith("sale.line,") or not codes.get(move["product"]):
                 continue
             sale = sale_of_line[int(origin.split(",")[1])]
-            quantities[sale][codes[move["product"]]] += Decimal(str(move["quantity"]))
+            reference = amendments.order_reference(sales[sale].get("reference") or "")
+            quantities[reference][codes[move["product"]]] += Decimal(str(move["quantity"]))
+            if sale not in sales_of[reference]:
+                sales_of[reference].append(sale)
         tracking = self._tracking(row)
         carrier = self._carrier(row["carrier"]) if row.get("carrier") else None
         shipped_at = mapping.as_utc(mapping.move_stamp(row))
         assert shipped_at is not None
         result = []
-        for sale_id, lines in sorted(quantities.items()):
-            reference = sales[sale_id].get("reference") or ""
+        for reference, lines in sorted(quantities.items(), key=lambda item: min(sales_of[item[0]])):
             if ":" not in reference:
                 continue  # a sale entered in the ERP, not a store order
-            source_id = str(row["id"]) if len(quantities) == 1 else f"{row['id']}-{sale_id}"
+            source_id = str(row["id"]) if len(quantities) == 1 else f"{row['id']}-{min(sales_of[reference])}"
             result.append(Shipment(
                 source_id=source_id, number=row.get("number"), order_reference=reference, carrier=carrier,
                 tracking=tracking, shipped_at=shipped_at,
                 lines=tuple(ShippedLine(sku=sku, quantity=int(qty)) for sku, qty in sorted(lines.items()) if qty),
-                complete=sales[sale_id].get("shipment_state") == "sent"))
+                complete=all(sales[sale].get("shipment_state") == "sent" for sale in sales_of[reference])))
         return result
 
     def _tracking(self, row: dict[str, Any]) -> tuple[Tracking, ...]:
@@ -139,7 +145,9 @@ class TrytonShipments:
         if not sales:  # the order may still be on its way to the ERP: retried, then parked
             raise TransientError(f"no ERP sale for {fulfillment.order_reference} yet", reason="sale_not_found",
                                  retry_after=30)
-        shipment_ids = sales[0]["shipments"]
+        # The order's complementary sales (lines an edit added after processing) ship with it.
+        extra = amendments.complement_rows(self.client, fulfillment.order_reference, ["shipments", "state"])
+        shipment_ids = sorted({shipment for sale in (sales[0], *extra) for shipment in sale["shipments"]})
         rows = self.client.model(SHIPMENT, "read", shipment_ids, ["state", "inventory_moves", "outgoing_moves",
                                                                    "warehouse_storage", "warehouse_output"]) \
             if shipment_ids else []
