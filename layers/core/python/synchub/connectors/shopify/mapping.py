@@ -268,7 +268,7 @@ class ShopifyPayloads:
             billing_address=address(payload.get("billing_address")),
             shipping_address=address(payload.get("shipping_address")),
             test=bool(payload.get("test")),
-            refunded=money(refunded) if (refunded := _refunded(payload)) is not None else None,
+            refunded=money(refunded_total) if (refunded_total := _refunded(payload)) is not None else None,
         )
 
     @staticmethod
