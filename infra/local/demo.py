@@ -3,9 +3,13 @@
 Sends signed samples from events/ through the HTTP front (the way the stores would), including a
 duplicate delivery, an update that arrives before its create, a forged request and an unknown
 SKU; waits for the flows; runs one stock poll; prints the ERP, CRM and store state it produced.
+Then follows one order through the rest of its life: paid (the Tryton invoice), shipped in Tryton with
+a tracking number (the Shopify fulfilment, the customer notified, the deal fulfilled), and partly
+refunded with the goods back on the shelf (a Tryton credit note and the deal's net amount).
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -15,9 +19,10 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 from synchub.connectors.signed_webhooks import hmac_sha256_base64
-from synchub.ports import SALES_ORDERS, STOCK_SOURCE
+from synchub.ports import RETURNS, SALES_ORDERS, STOCK_SOURCE
 
 from infra.local.runner import LocalMode
+from infra.local.tryton_warehouse import ship
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -41,6 +46,10 @@ def signed(sample: str, platform: str, secret: str) -> tuple[bytes, dict[str, st
     signature = hmac_sha256_base64(body, secret)
     headers["X-Shopify-Hmac-Sha256" if platform == "shopify" else "X-WC-Webhook-Signature"] = signature
     return body, headers
+
+
+LIFE_ORDER = "shopify/orders_create"  # the order whose whole life the demo follows
+TRACKING = ("UPS", "1Z999AA10123456784")
 
 
 def run_demo(console: Console, local: LocalMode) -> dict[str, Any]:
@@ -72,7 +81,123 @@ def run_demo(console: Console, local: LocalMode) -> dict[str, Any]:
                   + ", ".join(f"{flow}={depth}" for flow, depth in status["dlqs"].items() if depth) or "all empty")
     for flow, reason, detail in parked:
         console.print(f"  parked in {flow}: reason={reason} {detail}")
-    return {"sent": sent, "status": status, "parked": parked}
+    # A new order each run (the local Tryton database outlives runs), in the shape of the sample.
+    life = json.loads((EVENTS / f"{LIFE_ORDER}.json").read_text())
+    life.update(id=int(time.time() * 1000), name=f"#L{int(time.time()) % 100000}")
+    life_rows = _lifecycle(local, info, life)
+    console.print(_lifecycle_table(life, life_rows))
+    later = [entry for entry in _parked(local) if entry not in parked]
+    ours = [entry for entry in later if str(life["id"]) in entry[2]]
+    console.print("Parked during the order's life: " + ("none" if not ours else "; ".join(
+        f"{flow} reason={reason} {detail}" for flow, reason, detail in ours)))
+    if len(later) > len(ours):  # the local Tryton database outlives the sandboxes, which start empty each run
+        console.print(f"({len(later) - len(ours)} shipment(s) of earlier demo runs parked as store_order_not_found: "
+                      "this run's Shopify sandbox never had those orders)")
+    return {"sent": sent, "status": status, "parked": parked + later, "lifecycle": life_rows}
+
+
+def _send(http: httpx.Client, info: dict[str, Any], store: str, topic: str, payload: dict[str, Any]) -> int:
+    """Sign and send one Shopify webhook body as Shopify would."""
+    _, headers = signed("shopify/orders_updated", "shopify", "unused")
+    body = json.dumps(payload).encode()
+    headers = {**headers, "X-Shopify-Topic": topic, "X-Shopify-Event-Id": f"demo-{topic}-{time.monotonic_ns()}",
+               "X-Shopify-Hmac-Sha256": hmac_sha256_base64(body, info["stores"][store]["webhook_secret"])}
+    return http.post(info["stores"][store]["webhook_url"], content=body, headers=headers).status_code
+
+
+def _lifecycle(local: LocalMode, info: dict[str, Any], life: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Place and pay the order in Shopify, ship it in Tryton, refund one unit in Shopify; one row per step:
+    (step, ERP, store, CRM)."""
+    reference = f"main:{life['id']}"
+    erp = local.wirings["order_to_erp"].erp(SALES_ORDERS)
+    # The shopper's checkout: the order, and the payment captured through its gateway.
+    local.shopify.add_order(life)
+    with httpx.Client(timeout=30) as http:
+        _send(http, info, "main", "orders/create", life)
+        local.wait_idle(90)
+        sale = erp.find_sales_order(reference)
+        if sale is None:
+            return [("created", "no Tryton sale (see the parked messages above)", "-", "-")]
+        rows = [("created", _erp_money(local, int(sale.id)), f"{life['name']} {life['financial_status']}",
+                 _deal(local, reference))]
+        local.shopify.add_transaction(life["id"], kind="SALE", amount=life["total_price"],
+                                      currency=life["currency"], gateway=life["payment_gateway_names"][0])
+        paid = dict(local.shopify.shop.orders.get(life["id"]) or life, updated_at=dt.datetime.now(dt.UTC).isoformat())
+        _send(http, info, "main", "orders/paid", paid)
+        local.wait_idle(90)
+        rows.append(("paid", _erp_money(local, int(sale.id)), f"{life['name']} {paid['financial_status']}",
+                     _deal(local, reference)))
+
+    # The warehouse ships it in Tryton; the shipment poll gives Shopify its fulfilment.
+    carrier, number = TRACKING
+    ship(erp.client, int(sale.id), carrier=carrier, reference=number)
+    local.trigger("poll_erp_shipments", {})
+    local.wait_idle(90)
+    with httpx.Client(timeout=30) as http:
+        for topic in ("fulfillments/create", "orders/updated"):  # what Shopify sends after our write
+            for body in local.shopify.outbox(topic):
+                _send(http, info, "main", topic, body)
+        local.wait_idle(90)
+        order = local.shopify.order(life["id"])
+        fulfilments = order.get("fulfillments") or []
+        store = "; ".join(f"{f.get('tracking_company')} {f.get('tracking_number')} {f.get('tracking_url')}"
+                          f"{' (customer notified)' if f.get('notify_customer') else ''}" for f in fulfilments)
+        rows.append(("shipped", _erp_shipment(local, int(sale.id)),
+                     f"{order.get('fulfillment_status')}: {store or 'no fulfilment'}", _deal(local, reference)))
+
+        # One mug comes back: Shopify's refunds/create, then its orders/updated carrying the refund.
+        refund = json.loads((EVENTS / "shopify/refunds_create.json").read_text())
+        refund.update(id=life["id"] + 1, order_id=life["id"])
+        for item in refund["refund_line_items"]:
+            item["restock_type"] = "return"
+        mug_before = _stock(local).get("MUG-CER-01", (0, 0))[0]
+        _send(http, info, "main", "refunds/create", refund)
+        updated = json.loads((EVENTS / "shopify/orders_updated.json").read_text())
+        returned = {item["line_item_id"]: item["quantity"] for item in refund["refund_line_items"]}
+        for line in updated["line_items"]:  # Shopify lowers a refunded line's current quantity
+            line["current_quantity"] = line["quantity"] - returned.get(line["id"], 0)
+        updated.update(id=life["id"], financial_status="partially_refunded", fulfillment_status="fulfilled",
+                       refunds=[refund], updated_at=dt.datetime.now(dt.UTC).isoformat())
+        _send(http, info, "main", "orders/updated", updated)
+        local.wait_idle(120)
+    done = local.wirings["refund_to_erp"].erp(RETURNS).find_return(f"main:refund:{refund['id']}")
+    credit = (f"credit note {done.total} {'posted' if done.complete else 'pending'}; MUG-CER-01 on hand "
+              f"{mug_before} -> {_stock(local).get('MUG-CER-01', (0, 0))[0]}") if done else "no credit note"
+    rows.append(("partly refunded", credit, f"refund {refund['id']}", _deal(local, reference)))
+    return rows
+
+
+def _erp_money(local: LocalMode, sale_id: int) -> str:
+    client = local.wirings["order_to_erp"].erp(SALES_ORDERS).client
+    sale, = client.model("sale.sale", "read", [sale_id], ["number", "state", "total_amount", "invoices"])
+    invoices = client.model("account.invoice", "read", sale["invoices"], ["state", "total_amount", "amount_to_pay"])
+    paid = ", ".join(f"invoice {row['state']} ({row['total_amount']}, {row['amount_to_pay']} to pay)"
+                     for row in invoices) or "no invoice yet"
+    return f"sale {sale['number']} {sale['state']} {sale['total_amount']}; {paid}"
+
+
+def _erp_shipment(local: LocalMode, sale_id: int) -> str:
+    client = local.wirings["order_to_erp"].erp(SALES_ORDERS).client
+    sale, = client.model("sale.sale", "read", [sale_id], ["shipments"])
+    shipments = client.model("stock.shipment.out", "read", sale["shipments"], ["number", "state", "shipping_reference"])
+    return "; ".join(f"shipment {row['number']} {row['state']} {row['shipping_reference'] or ''}".strip()
+                     for row in shipments) or "no shipment"
+
+
+def _deal(local: LocalMode, reference: str) -> str:
+    stages = {stage: state for state, stage in local.config.crm.settings.stages.items()}
+    found = [deal["properties"] for deal in local.hubspot.objects("deals")
+             if deal["properties"].get("synchub_order_ref") == reference]
+    return "; ".join(f"{stages.get(p.get('dealstage'), p.get('dealstage'))} {p.get('amount')}" for p in found) or "-"
+
+
+def _lifecycle_table(life: dict[str, Any], rows: list[tuple[str, str, str, str]]) -> Table:
+    table = Table(title=f"One order's life: Shopify {life['name']} in every system")
+    for column in ("step", "Tryton", "Shopify", "HubSpot deal"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _deliveries(sent: list[tuple[str, str, int]]) -> Table:

@@ -163,7 +163,7 @@ def test_every_packaged_function_runs_its_representative_event_in_a_clean_interp
         ran.add(flow)
 
     # The warehouse ships the sale in Tryton; the packaged poll publishes it and shipment_to_store fulfils it.
-    from tests.e2e.tryton_shipping import ship
+    from infra.local.tryton_warehouse import ship
 
     [sale_id] = tryton_erp.client.model("sale.sale", "search", [("reference", "=", f"main:{order_id}")], 0, 1, None)
     ship(tryton_erp.client, sale_id, carrier="UPS", reference=f"1ZART{order_id % 10**8}")

@@ -22,8 +22,8 @@ import pytest
 from synchub.ports import SALES_ORDERS
 
 from infra.local.runner import DEFAULT_CONFIG, LocalMode
+from infra.local.tryton_warehouse import ship
 from tests.e2e.conftest import Store, eventually, sample
-from tests.e2e.tryton_shipping import ship
 
 pytestmark = pytest.mark.e2e
 

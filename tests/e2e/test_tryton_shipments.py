@@ -10,8 +10,8 @@ from synchub.connectors.tryton.erp import TrytonErp
 from synchub.connectors.tryton.shipments import TrytonShipments
 from synchub.models import ShippedLine, StoreFulfillment, Tracking
 
+from infra.local.tryton_warehouse import open_shipment, ship
 from tests.e2e.test_tryton_erp import new_order, place
-from tests.e2e.tryton_shipping import open_shipment, ship
 
 pytestmark = pytest.mark.e2e
 

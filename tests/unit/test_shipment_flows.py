@@ -2,7 +2,7 @@
 partial shipments, tracking updates, and one fulfilment master per store (no loop)."""
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from synchub.flows.shipments import (
@@ -59,7 +59,7 @@ def test_a_failed_publish_keeps_the_watermark_so_the_next_poll_repeats(world):
     erp, _, mappings = world
     erp.ship(shipment("41"))
     with pytest.raises(RuntimeError):
-        publish_shipments(erp=erp, mappings=mappings, publisher=RecordingPublisher(fail=True))
+        publish_shipments(erp=erp, mappings=mappings, publisher=RecordingPublisher(fail=True), now=T0)
     assert mappings.get_watermark(WATERMARK_SOURCE) is None
     assert len(polled(erp, mappings)) == 1
 
@@ -176,3 +176,13 @@ def test_a_shipment_of_a_store_not_configured_here_is_skipped(world):
     [event] = polled(erp, mappings)
     outcome = ship_to_store(event, fulfillments=lambda _: store, master=lambda _: None, mappings=mappings)
     assert outcome.reason == "filtered:unknown_store" and store.creates == 0
+
+
+def test_a_new_deployments_first_poll_sends_only_the_last_days_shipments_not_the_erps_history(world):
+    erp, _, mappings = world
+    erp.ship(shipment("7").model_copy(update={"shipped_at": T0 - timedelta(days=400)}))  # shipped before SyncHub
+    erp.ship(shipment("41").model_copy(update={"shipped_at": T0 - timedelta(hours=2)}))
+    assert [event.entity_id for event in polled(erp, mappings)] == ["41"]
+    assert mappings.get_watermark(WATERMARK_SOURCE) is not None  # past the history: it is never sent
+    erp.ship(shipment("42").model_copy(update={"shipped_at": T0 - timedelta(days=3)}))  # stamped late, shipped now
+    assert [event.entity_id for event in polled(erp, mappings)] == ["42"]  # after the first poll, all count

@@ -41,6 +41,7 @@ from infra.local.sandboxes.kit import Fault, LeakyBucket, Sandbox
 from infra.local.sandboxes.shopify_bulk import BulkOperations
 from infra.local.sandboxes.shopify_graphql import QueryCost, RequestContext, execute_plain, family, schema_for
 from infra.local.sandboxes.shopify_store import Location, Shop, gid, parse_gid
+from infra.local.sandboxes.shopify_transactions import financial_status
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 VERSION = re.compile(r"^(\d{4}-\d{2}|unstable)$")
@@ -203,9 +204,14 @@ class ShopifySandbox(Sandbox):
         """Record a transaction on an order, as a checkout, capture or refund would (see shopify_transactions)."""
         with self._lock:
             added = self.shop.transactions.add(order_id, **transaction)
-            if self.shop.orders.order_of(order_id) is None:  # transactions hang off an order: seed a bare one
+            order = self.shop.orders.order_of(order_id)
+            if order is None:  # transactions hang off an order: seed a bare one
                 self.shop.orders.add_order({"id": order_id, "name": self.shop.transactions.names[order_id],
                                             "line_items": []}, next(iter(self.shop.locations), None))
+            else:  # as in Shopify, the order's financial status follows its money
+                order.payload["financial_status"] = financial_status(
+                    self.shop.transactions.of(order_id), order.payload.get("total_price"),
+                    order.payload.get("financial_status"))
             return {"id": gid("OrderTransaction", added.id), "kind": added.kind, "status": added.status}
 
     def locations(self) -> list[dict[str, str]]:

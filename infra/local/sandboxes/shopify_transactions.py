@@ -59,6 +59,24 @@ class TransactionBook:
         return list(self.by_order.get(order_id, ()))
 
 
+
+def financial_status(transactions: list[Transaction], total: str | None, current: str | None) -> str | None:
+    """The order's `financial_status` once these transactions are recorded: captured money against the total
+    (paid, partially_paid), net of refunds (refunded, partially_refunded); an authorization alone: authorized."""
+    done = [t for t in transactions if t.status == "SUCCESS"]
+    taken = sum((t.amount for t in done if t.kind in ("SALE", "CAPTURE")), Decimal(0))
+    returned = sum((t.amount for t in done if t.kind == "REFUND"), Decimal(0))
+    due = Decimal(str(total)) if total is not None else None
+    if returned and taken and returned >= taken:
+        return "refunded"
+    if returned:
+        return "partially_refunded"
+    if taken and due is not None:
+        return "paid" if taken >= due else "partially_paid"
+    if any(t.kind == "AUTHORIZATION" for t in done):
+        return "authorized"
+    return current
+
 def _money(t: Transaction) -> dict[str, Any]:
     money = {"amount": format(t.amount.quantize(Decimal("0.01")), "f"), "currencyCode": t.currency}
     return {"shopMoney": money, "presentmentMoney": dict(money)}

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from synchub.flows.leases import exclusive
 from synchub.models import EventEnvelope, Shipment, topics
@@ -29,6 +29,7 @@ from synchub.ports import (
 )
 
 WATERMARK_SOURCE = "erp_shipments"
+FIRST_POLL_LOOKBACK = timedelta(days=1)  # what a new deployment's first poll still sends to the stores
 SHIPMENT_ENTITY = "shipment"  # key: Shipment.key (the ERP shipment); ids: store id -> fulfilment id
 FULFILLMENT_ENTITY = "fulfillment"  # key: StoreFulfillment.key; ids: "erp" -> closed shipment ids, "origin"
 ERP_MASTER, STORE_MASTER = "erp", "store"
@@ -43,10 +44,16 @@ class ShipmentPollResult:
 
 
 def publish_shipments(*, erp: ShipmentSource, mappings: MappingStore, publisher: EventPublisher,
-                      now: datetime | None = None) -> ShipmentPollResult:
+                      now: datetime | None = None,
+                      first_lookback: timedelta = FIRST_POLL_LOOKBACK) -> ShipmentPollResult:
+    """Publish the shipments the ERP marked done since the watermark. The first poll of a deployment (no
+    watermark yet) publishes only what shipped within `first_lookback`: the ERP's history was fulfilled
+    before SyncHub, and replaying years of shipments into the stores would notify every past customer."""
     since = mappings.get_watermark(WATERMARK_SOURCE)
     changes = erp.shipments_since(since)
     now = now or datetime.now(UTC)
+    shipments = changes.shipments if since is not None else tuple(
+        shipment for shipment in changes.shipments if shipment.shipped_at >= now - first_lookback)
     envelopes = [
         # The event id names the shipment and what it says: the same shipment polled twice is one event
         # (dropped as a duplicate); a tracking change is a new one.
@@ -54,7 +61,7 @@ def publish_shipments(*, erp: ShipmentSource, mappings: MappingStore, publisher:
                       source="erp", store="erp", topic=topics.SHIPMENT_SHIPPED.name,
                       entity=topics.SHIPMENT_SHIPPED.entity, entity_id=shipment.source_id, occurred_at=now,
                       payload=shipment.model_dump(mode="json"))
-        for shipment in changes.shipments
+        for shipment in shipments
     ]
     if envelopes:
         publisher.publish(envelopes)  # raises on any failed entry: the watermark stays put

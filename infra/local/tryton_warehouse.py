@@ -1,5 +1,5 @@
-"""What a warehouse worker does in Tryton to ship a customer shipment, over plain JSON-RPC: name the carrier
-and tracking number, ship all or part of the goods (assign, pick, pack, done)."""
+"""What a warehouse worker does in Tryton to ship a customer shipment, over plain JSON-RPC (for the demo and
+the tests): name the carrier and tracking number, ship all or part of the goods (assign, pick, pack, done)."""
 from __future__ import annotations
 
 from typing import Any
