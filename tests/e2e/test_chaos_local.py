@@ -333,6 +333,7 @@ def _check(local: LocalMode, stream: chaos.Stream, parked: dict[str, list[dict[s
 # Known defects the replay found once the order-lifecycle flows (payments, batched CRM) joined it; each is
 # written up in the issue tracker. Not strict: the run is randomised, and a run may miss them. Remove the mark
 # when they are fixed; until then the run and its figures still print, and any other failure shows in the log.
+@pytest.mark.chaos
 @pytest.mark.xfail(strict=False, reason=(
     "lifecycle defects found by the replay: a payment for an order cancelled before its sale existed waits for "
     "a sale that never comes (payment_to_erp retries_exhausted: sale_not_yet_created); a paid, invoiced sale "
