@@ -19,7 +19,7 @@ import pytest
 from synchub.catalog import FLOWS, SCHEDULES
 
 from infra import topology
-from infra.local.runner import LocalMode
+from infra.local.runner import DEFAULT_CONFIG, LocalMode
 from tests.artifact.lambda_artifact import (
     PackagedFunction,
     Run,
@@ -47,8 +47,14 @@ def artifact(tmp_path_factory) -> dict[str, PackagedFunction]:
 
 @pytest.fixture(scope="module")
 def local(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
-    mode = LocalMode(data_dir=tmp_path_factory.mktemp("synchub-artifact"), base_port=0, start_ticks=False,
-                     reuse={"tryton": tryton_server})
+    # Its own stage and secret names: moto's servers in one process share their state, and the e2e tests'
+    # local mode (stage "local") must not inherit this module's queues, messages and mappings.
+    data_dir = tmp_path_factory.mktemp("synchub-artifact")
+    config = json.loads(DEFAULT_CONFIG.read_text().replace("synchub/local/", "synchub/artifact/"))
+    config["stage"] = "artifact"
+    (data_dir / "config.json").write_text(json.dumps(config))
+    mode = LocalMode(data_dir=data_dir, base_port=0, start_ticks=False, reuse={"tryton": tryton_server},
+                     config_path=data_dir / "config.json")
     mode.start()
     mode.pause_pumps()  # the packaged functions take the queues' messages, not the in-process handlers
     try:

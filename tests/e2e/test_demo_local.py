@@ -4,18 +4,25 @@ one order's whole life (paid, shipped with tracking, partly refunded) reaches ev
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from rich.console import Console
 
 from infra.local.demo import TRACKING, run_demo
-from infra.local.runner import LocalMode
+from infra.local.runner import DEFAULT_CONFIG, LocalMode
 
 pytestmark = pytest.mark.e2e
 
 
 def test_the_demo_shows_an_orders_whole_life_in_every_system(tryton_server, tmp_path):
-    local = LocalMode(data_dir=tmp_path, base_port=0, start_ticks=False, reuse={"tryton": tryton_server})
+    # Its own stage and secret names: moto's servers in one process share their state with the e2e tests'
+    # shared local mode (stage "local"), which may be running.
+    config = json.loads(DEFAULT_CONFIG.read_text().replace("synchub/local/", "synchub/demo/"))
+    config["stage"] = "demo"
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    local = LocalMode(data_dir=tmp_path, base_port=0, start_ticks=False, reuse={"tryton": tryton_server},
+                      config_path=tmp_path / "config.json")
     out = io.StringIO()
     try:
         result = run_demo(Console(file=out, width=200), local)
