@@ -18,8 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The chaos replays run only when `-m` names them: the large one takes many minutes, and the default one
-    is out of `make test` until the lifecycle defects it found are fixed and it no longer disturbs the e2e
-    tests that run after it in the same session (see its xfail mark)."""
+    is out of `make test` until the lifecycle defects it found are fixed (see its xfail mark)."""
     named = set(re.findall(r"\w+", config.getoption("markexpr") or ""))
     for marker in ("chaos", "chaos_large"):
         if marker in named:
