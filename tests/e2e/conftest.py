@@ -98,3 +98,14 @@ _ids = iter(range(10**6))
 def new_order_id() -> Callable[[], int]:
     """Distinct Shopify-sized order ids (above 2^53) for each test."""
     return lambda: 9_100_000_000_000_000 + int(time.time() * 1000) % 10**9 * 1000 + next(_ids)
+
+
+def own_stage(config_path: Path, stage: str, data_dir: Path) -> Path:
+    """A copy of a local config on its own stage and secret names. moto's servers in one process share their
+    state: a module's own local mode must not share queues, messages and mappings with the e2e tests' shared
+    local mode (stage "local"), which may be running beside it."""
+    config = json.loads(config_path.read_text().replace("synchub/local/", f"synchub/{stage}/"))
+    config["stage"] = stage
+    path = data_dir / f"config-{stage}.json"
+    path.write_text(json.dumps(config))
+    return path

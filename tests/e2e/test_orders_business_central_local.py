@@ -12,7 +12,7 @@ from synchub.models import Order
 from synchub.ports import SALES_ORDERS
 
 from infra.local.runner import LocalMode, local_config
-from tests.e2e.conftest import Store, eventually, sample
+from tests.e2e.conftest import Store, eventually, own_stage, sample
 
 pytestmark = pytest.mark.e2e
 
@@ -21,8 +21,9 @@ API_MINIMUM_NEW_ORDER = 5  # find the order by reference, find + create the cust
 
 @pytest.fixture(scope="module")
 def bc_local(tmp_path_factory) -> Iterator[LocalMode]:
-    mode = LocalMode(data_dir=tmp_path_factory.mktemp("synchub-bc"), base_port=0, start_ticks=False,
-                     config_path=local_config("business_central"))
+    data_dir = tmp_path_factory.mktemp("synchub-bc")
+    mode = LocalMode(data_dir=data_dir, base_port=0, start_ticks=False,
+                     config_path=own_stage(local_config("business_central"), "bc", data_dir))
     mode.start()
     try:
         yield mode

@@ -12,15 +12,16 @@ from synchub.models import Order
 from synchub.ports import SALES_ORDERS
 
 from infra.local.runner import LocalMode, local_config
-from tests.e2e.conftest import Store, eventually, sample
+from tests.e2e.conftest import Store, eventually, own_stage, sample
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def netsuite_local(tmp_path_factory) -> Iterator[LocalMode]:
-    mode = LocalMode(data_dir=tmp_path_factory.mktemp("synchub-netsuite"), base_port=0, start_ticks=False,
-                     config_path=local_config("netsuite"))
+    data_dir = tmp_path_factory.mktemp("synchub-netsuite")
+    mode = LocalMode(data_dir=data_dir, base_port=0, start_ticks=False,
+                     config_path=own_stage(local_config("netsuite"), "netsuite", data_dir))
     mode.start()
     try:
         yield mode

@@ -32,9 +32,10 @@ STORE_MASTER = "eu3pl"
 
 @pytest.fixture(scope="module")
 def local(tryton_server, tmp_path_factory) -> Iterator[LocalMode]:
-    config = json.loads(DEFAULT_CONFIG.read_text())
+    config = json.loads(DEFAULT_CONFIG.read_text().replace("synchub/local/", "synchub/ship/"))
+    config["stage"] = "ship"  # its own stage: moto in one process shares state with the shared local mode
     config["connections"].append({"id": STORE_MASTER, "vendor": "woocommerce",
-                                  "secret_name": "synchub/local/store/eu3pl",
+                                  "secret_name": "synchub/ship/store/eu3pl",
                                   "settings": {"domain": "http://3pl.synchub-demo.local", "currency": "USD",
                                                "fulfilment_master": "store"}})
     data_dir = tmp_path_factory.mktemp("synchub-shipments")
