@@ -32,8 +32,9 @@ from synchub.connectors.business_central import mapping
 from synchub.connectors.business_central.client import BusinessCentralClient, EntityChanged, odata_string
 from synchub.connectors.business_central.mapping import LineSpec
 from synchub.connectors.business_central.settings import AUTHORITY_HOST, BusinessCentralSettings
-from synchub.errors import MissingSku, PermanentError, TotalMismatch, UnknownSku, VendorRejected
-from synchub.models import Customer, Order, StockLevel, TotalPart, order_total_breakdown
+from synchub.connectors.order_booking import bookable_breakdown
+from synchub.errors import PermanentError, VendorRejected
+from synchub.models import Customer, Order, StockLevel, TotalPart
 from synchub.ports import SalesOrderRef, StockChanges
 
 logger = Logger(service="synchub")
@@ -244,16 +245,7 @@ class BusinessCentralErp:
         return levels
 
     def _line_specs(self, order: Order, products: dict[str, str]) -> list[LineSpec]:
-        unknown = [line.sku for line in order.lines if line.sku and line.needs_product and not products.get(line.sku)]
-        if unknown:
-            raise UnknownSku(unknown)
-        unresolved = [line for line in order.lines_without_sku if not products.get(line.product_key or "")]
-        if unresolved:
-            raise MissingSku([line.source_line_id for line in unresolved],
-                             [line.store_item_ref or "" for line in unresolved])
-        breakdown = order_total_breakdown(order)
-        if not breakdown.balanced:
-            raise TotalMismatch(order.reference, breakdown.figures())
+        breakdown = bookable_breakdown(order, products)
         self._prefetch_services({piece.part for piece in breakdown.pieces} | {TotalPart.ADJUSTMENT})
         return mapping.sale_line_specs(breakdown, products, self._part_line)
 

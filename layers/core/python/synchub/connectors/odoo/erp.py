@@ -24,9 +24,10 @@ from synchub.connectors.odoo import mapping
 from synchub.connectors.odoo.client import OdooClient
 from synchub.connectors.odoo.mapping import LineSpec
 from synchub.connectors.odoo.settings import OdooSettings
-from synchub.errors import MissingSku, PermanentError, TotalMismatch, UnknownSku
+from synchub.connectors.order_booking import bookable_breakdown
+from synchub.errors import PermanentError
 from synchub.models import Customer, Order, StockLevel
-from synchub.models.order_totals import TotalPart, order_total_breakdown
+from synchub.models.order_totals import TotalPart
 from synchub.ports import SalesOrderRef, StockChanges
 
 logger = Logger(service="synchub")
@@ -203,16 +204,7 @@ class OdooErp:
     # -- internals: sales ------------------------------------------------------------------------
 
     def _line_specs(self, order: Order, products: dict[str, str]) -> list[LineSpec]:
-        unknown = [line.sku for line in order.lines if line.sku and line.needs_product and not products.get(line.sku)]
-        if unknown:
-            raise UnknownSku(unknown)
-        unresolved = [line for line in order.lines_without_sku if not products.get(line.product_key or "")]
-        if unresolved:  # never book a catalogue product on the fee service
-            raise MissingSku([line.source_line_id for line in unresolved],
-                             [line.store_item_ref or "" for line in unresolved])
-        breakdown = order_total_breakdown(order)
-        if not breakdown.balanced:  # the flow checks first; a direct caller must not book invented money
-            raise TotalMismatch(order.reference, breakdown.figures())
+        breakdown = bookable_breakdown(order, products)
         specs = []
         for piece in breakdown.pieces:  # one line per part of the total, so Odoo's total is the store's
             if piece.line is None:  # shipping, tax, tip, duty, adjustment, discount: one unit at its amount

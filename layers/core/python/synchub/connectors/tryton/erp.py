@@ -20,12 +20,13 @@ from typing import Any
 import httpx
 from aws_lambda_powertools import Logger
 
+from synchub.connectors.order_booking import bookable_breakdown
 from synchub.connectors.tryton import amendments, mapping
 from synchub.connectors.tryton.client import TrytonClient
 from synchub.connectors.tryton.mapping import LineSpec
 from synchub.connectors.tryton.settings import TrytonSettings
-from synchub.errors import MissingSku, PermanentError, TotalMismatch, UnknownSku
-from synchub.models import Address, Customer, Order, StockLevel, TotalPart, order_total_breakdown
+from synchub.errors import PermanentError
+from synchub.models import Address, Customer, Order, StockLevel, TotalPart
 from synchub.ports import SalesOrderRef, StockChanges
 
 logger = Logger(service="synchub")
@@ -240,16 +241,7 @@ class TrytonErp:
     # -- internals: sales ------------------------------------------------------------------------
 
     def _line_specs(self, order: Order, products: dict[str, str]) -> list[LineSpec]:
-        unknown = [line.sku for line in order.lines if line.sku and line.needs_product and not products.get(line.sku)]
-        if unknown:
-            raise UnknownSku(unknown)
-        unresolved = [line for line in order.lines_without_sku if not products.get(line.product_key or "")]
-        if unresolved:  # never book a catalogue product on the fee service
-            raise MissingSku([line.source_line_id for line in unresolved],
-                             [line.store_item_ref or "" for line in unresolved])
-        breakdown = order_total_breakdown(order)
-        if not breakdown.balanced:  # the flow checks first; a direct caller must not book invented money
-            raise TotalMismatch(order.reference, breakdown.figures())
+        breakdown = bookable_breakdown(order, products)
         return mapping.sale_line_specs(breakdown, products, self._part_service)
 
     def _part_service(self, part: TotalPart) -> int:
