@@ -22,7 +22,7 @@ from synchub.connectors.signed_webhooks import hmac_sha256_base64
 from synchub.ports import RETURNS, SALES_ORDERS, STOCK_SOURCE
 
 from infra.local.runner import LocalMode
-from infra.local.tryton_warehouse import ship
+from infra.local.vendors.tryton_warehouse import ship
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

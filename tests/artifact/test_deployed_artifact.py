@@ -169,7 +169,7 @@ def test_every_packaged_function_runs_its_representative_event_in_a_clean_interp
         ran.add(flow)
 
     # The warehouse ships the sale in Tryton; the packaged poll publishes it and shipment_to_store fulfils it.
-    from infra.local.tryton_warehouse import ship
+    from infra.local.vendors.tryton_warehouse import ship
 
     [sale_id] = tryton_erp.client.model("sale.sale", "search", [("reference", "=", f"main:{order_id}")], 0, 1, None)
     # The shared test ERP holds other tests' recent shipments: a first poll takes them past the watermark, and

@@ -187,7 +187,7 @@ def _place_tryton_order(erp: Any) -> tuple[str, str]:
 
 
 def _ship_tryton_sale(erp: Any, sale_id: str) -> None:
-    from infra.local.tryton_warehouse import ship
+    from infra.local.vendors.tryton_warehouse import ship
 
     ship(erp.client, int(sale_id), carrier="UPS", reference=f"CONF-{sale_id}")
 

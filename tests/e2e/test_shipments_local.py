@@ -22,7 +22,7 @@ import pytest
 from synchub.ports import SALES_ORDERS
 
 from infra.local.runner import DEFAULT_CONFIG, LocalMode
-from infra.local.tryton_warehouse import ship
+from infra.local.vendors.tryton_warehouse import ship
 from tests.e2e.conftest import Store, eventually, sample
 
 pytestmark = pytest.mark.e2e

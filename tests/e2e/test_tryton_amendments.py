@@ -158,7 +158,7 @@ def test_the_complementary_sale_ships_as_its_store_order_both_ways(tryton_erp: T
     from synchub.connectors.tryton.shipments import TrytonShipments
     from synchub.models import StoreFulfillment
 
-    from infra.local.tryton_warehouse import ship
+    from infra.local.vendors.tryton_warehouse import ship
 
     shipments = TrytonShipments(tryton_erp.client)
     start = shipments.shipments_since(None).watermark

@@ -10,7 +10,7 @@ from synchub.connectors.tryton.erp import TrytonErp
 from synchub.connectors.tryton.shipments import TrytonShipments
 from synchub.models import ShippedLine, StoreFulfillment, Tracking
 
-from infra.local.tryton_warehouse import open_shipment, ship
+from infra.local.vendors.tryton_warehouse import open_shipment, ship
 from tests.e2e.test_tryton_erp import new_order, place
 
 pytestmark = pytest.mark.e2e
